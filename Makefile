@@ -1,0 +1,52 @@
+# ticketbot: `make run` starts the console bot, `make test` runs every test.
+# Both create .venv on first use and keep it in step with setup.cfg.
+
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo $$p && break; \
+	done)
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+PROJECT_FILES := setup.cfg pyproject.toml
+
+.PHONY: run serve test bench lint clean help
+
+help:
+	@echo "make run    set up .venv and start the console bot (embedded API, local SQLite)"
+	@echo "make serve  set up .venv and run the ticket API on http://127.0.0.1:8000"
+	@echo "make test   set up .venv with the test extras and run the whole test suite"
+	@echo "make bench  run the benchmarks and update BENCHMARKS.md"
+	@echo "make lint   ruff"
+	@echo "make clean  remove .venv and caches"
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "ticketbot needs Python 3.11 or newer: install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): $(BIN)/python $(PROJECT_FILES)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(TEST_STAMP): $(BIN)/python $(PROJECT_FILES)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)
+	@echo "The console shell is not built yet: starting the ticket API instead on http://127.0.0.1:8000 (docs at /docs)."
+	$(BIN)/ticketbot serve
+
+serve: $(RUN_STAMP)
+	$(BIN)/ticketbot serve
+
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(TEST_STAMP)
+	$(BIN)/python -m pip install --quiet ruff
+	$(BIN)/ruff check ticketbot api plugins tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,70 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import ticketbot
+from api.classifier import DepartmentClassifier
+from api.db import connect_database, describe
+from api.errors import install_error_handlers
+from api.limits import BodySizeLimit
+from api.models import bind_models
+from api.routes import classify, health, tickets
+from api.service import Service
+from api.settings import Settings
+
+log = logging.getLogger("ticketbot.api")
+
+DESCRIPTION = """\
+Stores help-desk tickets and routes every new one to a department (IT, HR, Finance,
+Facilities, Legal) with a TF-IDF + logistic-regression classifier. Each ticket records the
+classifier's confidence, its top 3 departments and the model version that decided.
+
+Errors are `application/problem+json` documents with `type`, `title`, `status` and `detail`;
+422 responses also list each field at fault in `errors`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build an API instance. The classifier and the database are opened by its lifespan."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        classifier = DepartmentClassifier.load(settings.department_model)
+        database = connect_database(settings)
+        service = Service(settings=settings, models=bind_models(database), classifier=classifier)
+        log.info("tickets stored in %s", describe(database))
+        log.info("department model %s", classifier.version)
+        service.try_ensure_schema()
+        app.state.service = service
+        try:
+            yield
+        finally:
+            if hasattr(database, "close_all"):
+                database.close_all()
+            elif not database.is_closed():
+                database.close()
+
+    app = FastAPI(
+        title="ticketbot API",
+        version=ticketbot.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(tickets.router)
+    app.include_router(classify.router)
+    app.include_router(health.router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (several workers): settings from the environment."""
+    return create_app(Settings())

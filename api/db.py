@@ -1,0 +1,71 @@
+"""Opening the database named by a URL, with the settings each engine needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import peewee
+from playhouse import db_url
+
+from api.settings import Settings
+
+
+class DatabaseConfigError(Exception):
+    """The database URL cannot be used; the message says why and what to do."""
+
+
+def connect_database(settings: Settings) -> peewee.Database:
+    """A Peewee database for ``settings.database_url`` (not connected yet).
+
+    SQLite runs in WAL mode with a busy timeout and foreign keys on; PostgreSQL goes through a
+    connection pool, since every request opens and closes its connection.
+    """
+    url = settings.database_url
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "sqlite":
+        return _sqlite(url, settings)
+    try:
+        import psycopg2  # noqa: F401 - only checking that the driver is there
+    except ImportError:
+        raise DatabaseConfigError(
+            "PostgreSQL needs the psycopg2 driver: pip install 'ticketbot[postgres]'"
+        ) from None
+    pooled = "postgresql+pool" + url[len(scheme) :]
+    return db_url.connect(
+        pooled,
+        max_connections=settings.postgres_pool_size,
+        stale_timeout=300,
+        timeout=30,
+        connect_timeout=5,
+    )
+
+
+def _sqlite(url: str, settings: Settings) -> peewee.Database:
+    parsed = db_url.parse(url)
+    path = parsed.get("database") or ""
+    if not path or path == ":memory:":
+        raise DatabaseConfigError(
+            "an in-memory SQLite database would lose every ticket: give a file, "
+            "e.g. sqlite:///tickets.db"
+        )
+    Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return peewee.SqliteDatabase(
+        str(Path(path).expanduser()),
+        pragmas={
+            "journal_mode": "wal",
+            "busy_timeout": settings.sqlite_busy_timeout_ms,
+            "foreign_keys": 1,
+            "synchronous": settings.sqlite_synchronous,
+        },
+        timeout=settings.sqlite_busy_timeout_ms / 1000,
+    )
+
+
+def describe(database: peewee.Database) -> str:
+    """A human description of where the data lives (no password)."""
+    if isinstance(database, peewee.SqliteDatabase):
+        return f"SQLite file {database.database}"
+    params = database.connect_params
+    host = params.get("host", "localhost")
+    port = params.get("port", 5432)
+    return f"PostgreSQL database {database.database!r} on {host}:{port}"

@@ -1,0 +1,114 @@
+"""Peewee tables: tickets and API keys.
+
+The classes here are unbound templates; :func:`bind_models` makes subclasses bound to one
+database, so several API instances (tests, the shell's embedded API) never share state.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import peewee
+
+from ticketbot.ml.text import strip_accents
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTimeField(peewee.DateTimeField):
+    """A datetime stored as naive UTC and read back timezone-aware."""
+
+    def db_value(self, value: datetime | None):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class JSONTextField(peewee.TextField):
+    """A JSON document stored as text (portable across SQLite and PostgreSQL)."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class ApiKey(peewee.Model):
+    """An API key: only its SHA-256 is stored, with its name, role and lifetime."""
+
+    name = peewee.CharField(max_length=100, unique=True)
+    role = peewee.CharField(max_length=20)
+    key_hash = peewee.CharField(max_length=64, unique=True)
+    prefix = peewee.CharField(max_length=16)
+    created_at = UTCDateTimeField(default=utc_now)
+    revoked_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "api_key"
+
+
+class Ticket(peewee.Model):
+    """A help-desk ticket with the department the classifier gave it."""
+
+    title = peewee.CharField(max_length=200)
+    description = peewee.TextField(default="")
+    department = peewee.CharField(max_length=100, index=True)
+    confidence = peewee.FloatField()
+    ranking = JSONTextField()
+    needs_review = peewee.BooleanField(default=False)
+    model_version = peewee.CharField(max_length=100)
+    status = peewee.CharField(max_length=20, default="open", index=True)
+    created_at = UTCDateTimeField(default=utc_now, index=True)
+    created_by = peewee.ForeignKeyField(ApiKey, null=True, on_delete="SET NULL", index=True)
+    # Title and description folded by search_key(): what ?q= searches, so that "ecran",
+    # "ÉCRAN" and "écran" all find "Écran noir" on SQLite and PostgreSQL alike.
+    search_text = peewee.TextField(default="")
+
+    class Meta:
+        table_name = "ticket"
+
+
+def search_key(text: str) -> str:
+    """Lowercase, accent-free form of ``text`` used for searching."""
+    return strip_accents(text.casefold())
+
+
+@dataclass(frozen=True)
+class BoundModels:
+    """The model classes bound to one database."""
+
+    database: peewee.Database
+    ticket: type[Ticket]
+    api_key: type[ApiKey]
+
+    def create_tables(self) -> None:
+        """Create missing tables and indexes (idempotent)."""
+        with self.database.connection_context():
+            self.database.create_tables([self.api_key, self.ticket], safe=True)
+
+
+def bind_models(database: peewee.Database) -> BoundModels:
+    """Subclasses of :class:`Ticket` and :class:`ApiKey` bound to ``database``."""
+
+    def bound(template: type[peewee.Model], **fields) -> type:
+        meta = type("Meta", (), {"database": database, "table_name": template._meta.table_name})
+        return type(template.__name__, (template,), {"Meta": meta, **fields})
+
+    api_key = bound(ApiKey)
+    ticket = bound(
+        Ticket,
+        created_by=peewee.ForeignKeyField(api_key, null=True, on_delete="SET NULL", index=True),
+    )
+    return BoundModels(database, ticket, api_key)

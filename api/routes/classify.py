@@ -1,0 +1,31 @@
+"""/classify: the department prediction for a text, without storing anything."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from api.errors import problem_responses
+from api.schemas import Classification, ClassifyRequest
+from api.service import Service, get_service
+
+router = APIRouter(tags=["classification"])
+
+
+@router.post(
+    "/classify",
+    response_model=Classification,
+    summary="Predict the department of a text (nothing is stored)",
+    responses=problem_responses(400, 413, 422),
+)
+def classify(body: ClassifyRequest, service: Annotated[Service, Depends(get_service)]):
+    """The department a ticket with this text would be routed to, with the top 3."""
+    routing = service.classifier.route(body.text)
+    return Classification(
+        department=routing.department,
+        confidence=routing.confidence,
+        ranking=routing.ranking,
+        needs_review=routing.confidence < service.settings.review_threshold,
+        model_version=service.classifier.version,
+    )

@@ -1,0 +1,130 @@
+"""/tickets: create, list, read and delete tickets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+
+from api.errors import problem_responses
+from api.models import search_key
+from api.schemas import TicketCreate, TicketOut, TicketPage
+from api.service import Service, get_service
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+TicketId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Ticket number")]
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def _not_found(ticket_id: int) -> HTTPException:
+    return HTTPException(404, f"No ticket {ticket_id}. List tickets with GET /tickets.")
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TicketOut,
+    summary="Create a ticket; its department is chosen by the classifier",
+    responses=problem_responses(400, 413, 422, 503),
+)
+def create_ticket(body: TicketCreate, response: Response, service: ServiceDep) -> TicketOut:
+    """Store a new ticket, routed to a department with the classifier's confidence and top 3.
+
+    The ticket is flagged ``needs_review`` when the confidence is below the review threshold.
+    """
+    routing = service.classifier.route(f"{body.title}\n{body.description}")
+    database = service.database
+    with database.connection_context():
+        service.ensure_schema()
+        with database.atomic():
+            ticket = service.models.ticket.create(
+                title=body.title,
+                description=body.description,
+                department=routing.department,
+                confidence=routing.confidence,
+                ranking=routing.ranking,
+                needs_review=routing.confidence < service.settings.review_threshold,
+                model_version=service.classifier.version,
+                status="open",
+                search_text=search_key(f"{body.title}\n{body.description}"),
+            )
+    response.headers["Location"] = f"/tickets/{ticket.id}"
+    return TicketOut.model_validate(ticket)
+
+
+@router.get(
+    "",
+    response_model=TicketPage,
+    summary="List tickets, newest first",
+    responses=problem_responses(422, 503),
+)
+def list_tickets(
+    service: ServiceDep,
+    department: Annotated[
+        str | None, Query(max_length=100, description="Only this department (any case)")
+    ] = None,
+    status: Annotated[str | None, Query(max_length=20, description="Only this status")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Text searched in titles and descriptions (any case)"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
+    offset: Annotated[int, Query(ge=0, le=2**31, description="Tickets to skip")] = 0,
+) -> TicketPage:
+    """Tickets matching every filter given, newest first, one page at a time."""
+    ticket = service.models.ticket
+    query = ticket.select()
+    if department:
+        canonical = {label.lower(): label for label in service.classifier.labels}
+        query = query.where(ticket.department == canonical.get(department.lower(), department))
+    if status:
+        query = query.where(ticket.status == status)
+    if q and q.strip():
+        query = query.where(ticket.search_text.contains(search_key(q.strip())))
+    with service.database.connection_context():
+        service.ensure_schema()
+        total = query.count()
+        rows = list(
+            query.order_by(ticket.created_at.desc(), ticket.id.desc()).limit(limit).offset(offset)
+        )
+    return TicketPage(
+        items=[TicketOut.model_validate(row) for row in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/{ticket_id}",
+    response_model=TicketOut,
+    summary="Read a ticket",
+    responses=problem_responses(404, 422, 503),
+)
+def read_ticket(ticket_id: TicketId, service: ServiceDep) -> TicketOut:
+    """One ticket by number; 404 if there is none."""
+    with service.database.connection_context():
+        service.ensure_schema()
+        found = service.models.ticket.get_or_none(service.models.ticket.id == ticket_id)
+    if found is None:
+        raise _not_found(ticket_id)
+    return TicketOut.model_validate(found)
+
+
+@router.delete(
+    "/{ticket_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a ticket",
+    responses=problem_responses(404, 422, 503),
+)
+def delete_ticket(ticket_id: TicketId, service: ServiceDep) -> Response:
+    """Delete one ticket; 404 if there is none."""
+    ticket = service.models.ticket
+    with service.database.connection_context():
+        service.ensure_schema()
+        deleted = ticket.delete().where(ticket.id == ticket_id).execute()
+    if not deleted:
+        raise _not_found(ticket_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

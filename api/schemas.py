@@ -1,0 +1,165 @@
+"""Request and response bodies of the API (Pydantic); every field is described for OpenAPI."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# Titles are one line: every control character is refused. Descriptions may hold line breaks
+# and tabs, but no other control character (they corrupt terminals and logs).
+_TITLE_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_DESCRIPTION_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _clean_title(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("title must not be blank")
+    if _TITLE_FORBIDDEN.search(value):
+        raise ValueError("title must be one line without control characters")
+    return value
+
+
+def _clean_description(value: str) -> str:
+    if _DESCRIPTION_FORBIDDEN.search(value):
+        raise ValueError("description must not contain control characters other than newlines and tabs")
+    return value.strip()
+
+
+Title = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        description="Short summary, 1 to 200 characters after trimming; one line.",
+        examples=["Mon écran ne s'allume plus"],
+    ),
+    AfterValidator(_clean_title),
+]
+Description = Annotated[
+    str,
+    Field(
+        max_length=10_000,
+        description="Details of the problem or request, up to 10,000 characters.",
+        examples=["Depuis ce matin, écran noir sur le poste du bureau 214."],
+    ),
+    AfterValidator(_clean_description),
+]
+
+
+class StrictModel(BaseModel):
+    """A request body: unknown fields are refused (422)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class TicketCreate(StrictModel):
+    """A new ticket. Its department is decided by the classifier, not by the client."""
+
+    title: Title
+    description: Description = ""
+
+
+class ClassifyRequest(StrictModel):
+    """A text to route to a department."""
+
+    text: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=10_200,
+            description="Ticket text (title and description), 1 to 10,200 characters.",
+            examples=["Le VPN ne se connecte plus depuis ce matin"],
+        ),
+    ]
+
+
+class DepartmentScore(BaseModel):
+    """One department and the classifier's probability for it."""
+
+    department: str = Field(description="Department label")
+    score: float = Field(ge=0, le=1, description="Probability given by the classifier")
+
+
+class Classification(BaseModel):
+    """The department prediction for a text."""
+
+    department: str = Field(description="Most probable department")
+    confidence: float = Field(ge=0, le=1, description="Probability of that department")
+    ranking: list[DepartmentScore] = Field(description="Top 3 departments, best first")
+    needs_review: bool = Field(
+        description="True when the confidence is below the review threshold"
+    )
+    model_version: str = Field(description="Version of the classifier that decided")
+
+
+class TicketOut(BaseModel):
+    """A stored ticket."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(description="Ticket number")
+    title: str = Field(description="Short summary")
+    description: str = Field(description="Details")
+    department: str = Field(description="Department the ticket was routed to")
+    confidence: float = Field(ge=0, le=1, description="Classifier probability for it")
+    ranking: list[DepartmentScore] = Field(description="Top 3 departments, best first")
+    needs_review: bool = Field(description="True when the confidence was below the threshold")
+    model_version: str = Field(description="Version of the classifier that routed the ticket")
+    status: Literal["open"] = Field(description="Ticket status; new tickets are open")
+    created_at: datetime = Field(description="Creation time, ISO 8601, UTC")
+
+
+class TicketPage(BaseModel):
+    """One page of tickets, newest first."""
+
+    items: list[TicketOut] = Field(description="Tickets on this page")
+    total: int = Field(ge=0, description="Number of tickets matching the filters")
+    limit: int = Field(ge=1, le=100, description="Page size asked for")
+    offset: int = Field(ge=0, description="Number of matching tickets skipped")
+
+
+class ModelInfo(BaseModel):
+    """The department model in use, from its manifest."""
+
+    version: str = Field(description="Model version (recorded on every ticket it labels)")
+    labels: list[str] = Field(description="Departments it can choose")
+    trained_at: str | None = Field(default=None, description="Training date (UTC)")
+    rows: int | None = Field(default=None, description="Training examples")
+    cv_accuracy: float | None = Field(default=None, description="Cross-validated accuracy")
+    cv_macro_f1: float | None = Field(default=None, description="Cross-validated macro-F1")
+
+
+class Health(BaseModel):
+    """Service health."""
+
+    status: Literal["ok", "degraded"] = Field(description="ok, or degraded if the database is down")
+    database: bool = Field(description="True when the database answered")
+    model_version: str = Field(description="Version of the department classifier")
+    model: ModelInfo = Field(description="The department classifier and its figures")
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 application/problem+json."""
+
+    type: str = Field(description="Stable identifier of the kind of error")
+    title: str = Field(description="Short human summary of the kind of error")
+    status: int = Field(description="HTTP status code")
+    detail: str = Field(description="What went wrong in this case and what to do")
+    errors: list[FieldError] | None = Field(
+        default=None, description="For 422: each field at fault and why"
+    )
+
+
+class FieldError(BaseModel):
+    """One invalid field of a request."""
+
+    field: str = Field(description="Where the value is, e.g. body.title or query.limit")
+    message: str = Field(description="Why it is refused")
+    type: str = Field(description="Machine-readable reason")
+
+
+Problem.model_rebuild()

@@ -1,0 +1,55 @@
+"""Per-application state shared by the routes: database, tables, classifier, settings."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import peewee
+from fastapi import Request
+
+from api.classifier import DepartmentClassifier
+from api.models import BoundModels
+from api.settings import Settings
+
+log = logging.getLogger("ticketbot.api")
+
+
+@dataclass
+class Service:
+    """What one API instance works with. Routes get it with :func:`get_service`."""
+
+    settings: Settings
+    models: BoundModels
+    classifier: DepartmentClassifier
+    _schema_ready: bool = False
+    _schema_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def database(self) -> peewee.Database:
+        """The Peewee database."""
+        return self.models.database
+
+    def ensure_schema(self) -> None:
+        """Create the tables once; retried on later requests if the database was down."""
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if not self._schema_ready:
+                self.models.create_tables()
+                self._schema_ready = True
+
+    def try_ensure_schema(self) -> bool:
+        """Like :meth:`ensure_schema` but logs instead of raising; True when ready."""
+        try:
+            self.ensure_schema()
+        except peewee.PeeweeException as error:
+            log.warning("database not reachable yet (%s); will retry on the next request", error)
+            return False
+        return True
+
+
+def get_service(request: Request) -> Service:
+    """FastAPI dependency: the :class:`Service` of the application serving ``request``."""
+    return request.app.state.service

@@ -1,0 +1,60 @@
+"""Settings of the ticket API, read from ``TICKETBOT_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ticketbot.paths import default_database_url, shipped_model
+
+
+class Settings(BaseSettings):
+    """Configuration of one API instance.
+
+    Every field can be set through the environment with the ``TICKETBOT_`` prefix, for example
+    ``TICKETBOT_DATABASE_URL=postgresql://user@host/db``; tests pass their own values.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TICKETBOT_", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=default_database_url,
+        description="sqlite:///path/to/file.db or postgresql://user:password@host:port/db",
+    )
+    department_model: Path = Field(
+        default_factory=lambda: shipped_model("department"),
+        description="Pickled department classifier (its manifest sits beside it)",
+    )
+    review_threshold: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Tickets classified with a lower confidence are flagged needs_review",
+    )
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    sqlite_synchronous: str = Field(
+        default="FULL",
+        description="SQLite synchronous pragma: FULL survives power loss, NORMAL is faster",
+    )
+    postgres_pool_size: int = Field(default=20, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].lower()
+        if scheme not in {"sqlite", "postgres", "postgresql"}:
+            raise ValueError(
+                "database URL must start with sqlite:/// or postgresql:// "
+                f"(got scheme {scheme!r})"
+            )
+        return value
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _synchronous_mode(cls, value: str) -> str:
+        if value.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError("sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA")
+        return value.upper()

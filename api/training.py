@@ -1,0 +1,52 @@
+"""The department classifier's training recipe and bundled data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ticketbot.ml.training import (
+    FeatureSpec,
+    Progress,
+    TrainingSpec,
+    read_labelled_csv,
+    train_and_save,
+)
+
+BUNDLED_DATA = Path(__file__).resolve().parent / "data" / "department_train.csv"
+DEPARTMENTS = ("IT", "HR", "Finance", "Facilities", "Legal")
+
+DEPARTMENT_SPEC = TrainingSpec(
+    features=(
+        FeatureSpec("word", 1, 2, min_df=1),
+        FeatureSpec("char_wb", 2, 5, min_df=2),
+    ),
+    C=10.0,
+)
+
+
+def train_department(
+    data: Path | None = None,
+    out: Path | None = None,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Train the department classifier on ``data`` (default: the bundled tickets).
+
+    Returns the manifest written beside ``out``.
+    """
+    from ticketbot.paths import shipped_model
+
+    source = Path(data) if data else BUNDLED_DATA
+    texts, labels = read_labelled_csv(source, text_column, label_column)
+    return train_and_save(
+        DEPARTMENT_SPEC,
+        texts,
+        labels,
+        Path(out) if out else shipped_model("department"),
+        kind="department",
+        source=source.name,
+        progress=progress,
+    )

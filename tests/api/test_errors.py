@@ -1,0 +1,112 @@
+"""Bad input gets problem+json 4xx answers that say what is wrong, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    assert body["status"] == status
+    assert "Traceback" not in response.text
+    return body
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({}, "body.title"),
+        ({"title": ""}, "body.title"),
+        ({"title": "   "}, "body.title"),
+        ({"title": "x" * 201}, "body.title"),
+        ({"title": 12}, "body.title"),
+        ({"title": None}, "body.title"),
+        ({"title": "ok", "description": "x" * 10_001}, "body.description"),
+        ({"title": "ok", "description": 3}, "body.description"),
+        ({"title": "ok", "department": "IT"}, "body.department"),
+        ({"title": "line\nbreak"}, "body.title"),
+        ({"title": "bell\x07"}, "body.title"),
+        ({"title": "ok", "description": "nul\x00byte"}, "body.description"),
+    ],
+)
+def test_invalid_ticket_is_422_naming_the_field(client, payload, field):
+    body = assert_problem(client.post("/tickets", json=payload), 422)
+    assert body["type"] == "/problems/validation-error"
+    assert field in [error["field"] for error in body["errors"]]
+    assert field in body["detail"]
+    assert client.get("/tickets").json()["total"] == 0
+
+
+def test_title_of_200_chars_and_multiline_description_are_fine(client):
+    response = client.post(
+        "/tickets", json={"title": "é" * 200, "description": "ligne 1\nligne 2\ttab"}
+    )
+    assert response.status_code == 201
+    assert response.json()["description"] == "ligne 1\nligne 2\ttab"
+
+
+@pytest.mark.parametrize("body", [b"{bad json", b"", b"[1, 2]", b'"just a string"'])
+def test_malformed_body_is_4xx(client, body):
+    response = client.post("/tickets", content=body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500
+    assert_problem(response, response.status_code)
+
+
+def test_body_over_64_kib_is_413(client):
+    response = client.post(
+        "/tickets",
+        content=b'{"title": "x", "description": "' + b"a" * 70_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    body = assert_problem(response, 413)
+    assert "bytes" in body["detail"]
+
+
+@pytest.mark.parametrize("path", ["/tickets/0", "/tickets/-1", "/tickets/abc", f"/tickets/{2**64}"])
+def test_bad_ids_are_422(client, path):
+    assert_problem(client.get(path), 422)
+    assert_problem(client.delete(path), 422)
+
+
+@pytest.mark.parametrize(
+    "params", [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"limit": "x"}, {"q": "x" * 201}]
+)
+def test_bad_list_parameters_are_422(client, params):
+    body = assert_problem(client.get("/tickets", params=params), 422)
+    assert body["errors"][0]["field"].startswith("query.")
+
+
+def test_unknown_route_and_method(client):
+    assert_problem(client.get("/nope"), 404)
+    assert_problem(client.put("/tickets/1", json={}), 405)
+
+
+def test_classify_validation(client):
+    assert_problem(client.post("/classify", json={"text": ""}), 422)
+    assert_problem(client.post("/classify", json={"text": "x", "lang": "fr"}), 422)
+
+
+def test_openapi_describes_every_field_and_error(client):
+    schema = client.get("/openapi.json").json()
+    operations = [
+        (path, method, op)
+        for path, methods in schema["paths"].items()
+        for method, op in methods.items()
+    ]
+    assert {(p, m) for p, m, _ in operations} >= {
+        ("/tickets", "post"), ("/tickets", "get"), ("/tickets/{ticket_id}", "get"),
+        ("/tickets/{ticket_id}", "delete"), ("/classify", "post"), ("/health", "get"),
+    }
+    for path, method, operation in operations:
+        if path != "/health":
+            assert "422" in operation["responses"], (path, method)
+    for name, component in schema["components"]["schemas"].items():
+        for field, spec in component.get("properties", {}).items():
+            if name not in {"ValidationError", "HTTPValidationError"}:
+                assert spec.get("description"), f"{name}.{field} has no description"
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,121 @@
+"""The /tickets endpoints, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+DEPARTMENTS = {"IT", "HR", "Finance", "Facilities", "Legal"}
+
+
+def create(client, title: str, description: str = ""):
+    response = client.post("/tickets", json={"title": title, "description": description})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_create_returns_routed_ticket_with_location(client):
+    response = client.post(
+        "/tickets",
+        json={"title": "  VPN ne se connecte plus  ", "description": "Erreur 809 depuis ce matin"},
+    )
+    assert response.status_code == 201
+    ticket = response.json()
+    assert response.headers["location"] == f"/tickets/{ticket['id']}"
+    assert ticket["title"] == "VPN ne se connecte plus"
+    assert ticket["department"] == "IT"
+    assert ticket["status"] == "open"
+    assert 0 < ticket["confidence"] <= 1
+    assert [r["department"] for r in ticket["ranking"]][0] == "IT"
+    assert len(ticket["ranking"]) == 3
+    assert {r["department"] for r in ticket["ranking"]} <= DEPARTMENTS
+    scores = [r["score"] for r in ticket["ranking"]]
+    assert scores == sorted(scores, reverse=True)
+    assert ticket["model_version"].startswith("department-")
+    created = datetime.fromisoformat(ticket["created_at"])
+    assert created.tzinfo is not None and created.utcoffset().total_seconds() == 0
+    assert abs((datetime.now(UTC) - created).total_seconds()) < 60
+
+
+def test_routes_each_department(client):
+    examples = {
+        "IT": "Mot de passe expiré, impossible d'ouvrir ma session Windows",
+        "HR": "Question about my parental leave and how many weeks I can take",
+        "Finance": "Note de frais du déplacement à Lyon pas encore remboursée",
+        "Facilities": "The heating in meeting room 3 is broken, it's freezing",
+        "Legal": "Please review the NDA before we sign with the new supplier",
+    }
+    for expected, title in examples.items():
+        assert create(client, title)["department"] == expected, title
+
+
+def test_needs_review_follows_threshold(client):
+    threshold = client.app.state.service.settings.review_threshold
+    ticket = create(client, "bonjour")
+    assert ticket["needs_review"] == (ticket["confidence"] < threshold)
+    client.app.state.service.settings.review_threshold = 1.0
+    assert create(client, "Imprimante en panne au 2e étage")["needs_review"] is True
+
+
+def test_read_and_delete(client):
+    ticket = create(client, "Badge cassé", "Mon badge ne passe plus à l'accueil")
+    read = client.get(f"/tickets/{ticket['id']}")
+    assert read.status_code == 200
+    assert read.json() == ticket
+    assert client.delete(f"/tickets/{ticket['id']}").status_code == 204
+    gone = client.get(f"/tickets/{ticket['id']}")
+    assert gone.status_code == 404
+    assert gone.headers["content-type"] == "application/problem+json"
+    assert client.delete(f"/tickets/{ticket['id']}").status_code == 404
+
+
+def test_list_newest_first_with_pagination(client):
+    ids = [create(client, f"Problème numéro {n} avec l'imprimante")["id"] for n in range(5)]
+    page = client.get("/tickets", params={"limit": 2}).json()
+    assert page["total"] == 5
+    assert page["limit"] == 2 and page["offset"] == 0
+    assert [t["id"] for t in page["items"]] == ids[::-1][:2]
+    second = client.get("/tickets", params={"limit": 2, "offset": 2}).json()
+    assert [t["id"] for t in second["items"]] == ids[::-1][2:4]
+    assert client.get("/tickets").json()["limit"] == 20
+
+
+def test_list_filters(client):
+    it = create(client, "Écran noir sur mon portable", "L'ÉCRAN reste noir au démarrage")
+    legal = create(client, "Relecture du contrat de prestation", "clause de confidentialité")
+    by_department = client.get("/tickets", params={"department": "legal"}).json()
+    assert [t["id"] for t in by_department["items"]] == [legal["id"]]
+    for needle in ("ecran", "ÉCRAN", "écran noir"):
+        found = client.get("/tickets", params={"q": needle}).json()
+        assert [t["id"] for t in found["items"]] == [it["id"]], needle
+    assert client.get("/tickets", params={"q": "confidentialité"}).json()["total"] == 1
+    assert client.get("/tickets", params={"status": "open"}).json()["total"] == 2
+    assert client.get("/tickets", params={"status": "closed"}).json()["total"] == 0
+    assert client.get("/tickets", params={"department": "Unknown"}).json()["total"] == 0
+
+
+def test_search_text_is_plain_data(client):
+    create(client, "Imprimante 100% en panne", "toner_vide")
+    assert client.get("/tickets", params={"q": "100%"}).json()["total"] == 1
+    assert client.get("/tickets", params={"q": "%"}).json()["total"] == 1
+    assert client.get("/tickets", params={"q": "_"}).json()["total"] == 1
+    assert client.get("/tickets", params={"q": "' OR 1=1 --"}).json()["total"] == 0
+    assert client.get("/tickets", params={"department": "IT' OR '1'='1"}).json()["total"] == 0
+
+
+def test_classify_stores_nothing(client):
+    response = client.post("/classify", json={"text": "Je voudrais poser un congé parental de trois mois"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["department"] == "HR"
+    assert body["ranking"][0] == {"department": "HR", "score": body["confidence"]}
+    assert body["model_version"].startswith("department-")
+    assert client.get("/tickets").json()["total"] == 0
+
+
+def test_health(client):
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["database"] is True
+    assert body["model_version"] == body["model"]["version"]
+    assert sorted(body["model"]["labels"]) == sorted(DEPARTMENTS)
+    assert body["model"]["cv_macro_f1"] > 0

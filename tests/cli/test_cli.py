@@ -1,0 +1,144 @@
+"""The ``ticketbot`` command line: help, classify, train and eval."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ticketbot.cli import main
+from tests.support import ticketbot_command
+
+COMMANDS = ["serve", "train", "classify", "eval", "models"]
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ticketbot_command(*args), input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_help_lists_subcommands():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[c] for c in COMMANDS]
+    + [["train", "department"], ["eval", "department"]],
+)
+def test_each_subcommand_has_help(args, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: ticketbot" in capsys.readouterr().out
+
+
+def test_classify_arguments_print_json_lines():
+    result = run("classify", "Le chauffage ne marche plus", "Please review this NDA")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["department"] for line in lines] == ["Facilities", "Legal"]
+    assert set(lines[0]) == {"text", "department", "confidence", "ranking"}
+    assert lines[0]["text"] == "Le chauffage ne marche plus"
+    assert len(lines[0]["ranking"]) == 3
+
+
+def test_classify_reads_stdin_lines(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("VPN en panne\n\n  \nexpense report refused\n"))
+    assert main(["classify"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["text"] for line in lines] == ["VPN en panne", "expense report refused"]
+    assert [line["department"] for line in lines] == ["IT", "Finance"]
+
+
+def write_csv(path: Path, rows: list[tuple[str, str]], header=("text", "label")) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+CUSTOM_ROWS = [
+    (f"{word} {n}", label)
+    for label, words in {
+        "Network": ["switch down", "router reboot", "wifi lost", "cable cut", "dns failing"],
+        "Desktop": ["mouse broken", "keyboard missing", "screen dead", "laptop slow", "dock issue"],
+        "Access": ["password reset", "account locked", "badge denied", "mfa lost", "sso error"],
+    }.items()
+    for n, word in enumerate(words * 2)
+]
+
+
+def test_train_on_any_csv_then_classify_and_eval(tmp_path: Path, capsys):
+    data = write_csv(tmp_path / "history.csv", [(t, l) for t, l in CUSTOM_ROWS], ("body", "queue"))
+    out = tmp_path / "custom.pkl"
+    code = main(["train", "department", "--data", str(data), "--text-column", "body",
+                 "--label-column", "queue", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "cross-validation: accuracy" in printed
+    manifest = json.loads(out.with_suffix(".json").read_text())
+    assert manifest["labels"] == ["Access", "Desktop", "Network"]
+    assert manifest["data"]["rows"] == len(CUSTOM_ROWS)
+    assert manifest["cv"]["folds"] == 5
+
+    assert main(["classify", "--model", str(out), "router reboot needed"]) == 0
+    assert json.loads(capsys.readouterr().out)["department"] == "Network"
+
+    assert main(["eval", "department", "--data", str(data), "--text-column", "body",
+                 "--label-column", "queue", "--model", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["accuracy"] > 0.9
+    assert report["confusion"]["labels"] == ["Access", "Desktop", "Network"]
+    assert set(report["per_class"]["Access"]) == {"precision", "recall", "f1", "support"}
+
+
+def test_eval_prints_tables_and_plot(tmp_path: Path, capsys):
+    data = write_csv(tmp_path / "eval.csv", [("VPN ne marche plus", "IT"), ("note de frais", "Finance"), ("contrat NDA", "Legal")])
+    plot = tmp_path / "confusion.png"
+    assert main(["eval", "department", "--data", str(data), "--plot", str(plot)]) == 0
+    printed = capsys.readouterr().out
+    assert "macro-F1" in printed and "confusion matrix" in printed
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "department", "--data", "missing.csv"], "no such file"),
+        (["eval", "department", "--data", "missing.csv"], "no such file"),
+        (["classify", "--model", "missing.pkl", "x"], "not found"),
+    ],
+)
+def test_bad_paths_give_one_clear_line(args, message, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_wrong_columns_are_named(tmp_path: Path):
+    data = write_csv(tmp_path / "d.csv", [("a", "b")], ("body", "queue"))
+    result = run("train", "department", "--data", str(data), "--out", str(tmp_path / "m.pkl"))
+    assert result.returncode == 1
+    assert "no column 'text', 'label'" in result.stderr and "--text-column" in result.stderr
+
+
+def test_models_shows_the_department_model():
+    result = run("models", "--json")
+    assert result.returncode == 0
+    (entry,) = json.loads(result.stdout)["models"]
+    assert entry["kind"] == "department"
+    assert entry["version"].startswith("department-")
+    assert entry["cv"]["macro_f1"] > 0

@@ -1,0 +1,58 @@
+"""A real ``ticketbot serve`` process, driven over HTTP with requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support import ServerProcess, free_port, ticketbot_command
+
+pytestmark = pytest.mark.e2e
+
+
+def test_create_list_read_delete_over_http(tmp_path: Path):
+    database = tmp_path / "e2e.db"
+    with ServerProcess(f"sqlite:///{database}") as server:
+        created = requests.post(
+            f"{server.url}/tickets",
+            json={"title": "Imprimante HS", "description": "Le bac papier est coincé"},
+            timeout=10,
+        )
+        assert created.status_code == 201
+        ticket = created.json()
+        assert created.headers["location"] == f"/tickets/{ticket['id']}"
+
+        listed = requests.get(f"{server.url}/tickets", timeout=10).json()
+        assert [t["id"] for t in listed["items"]] == [ticket["id"]]
+
+        read = requests.get(server.url + created.headers["location"], timeout=10)
+        assert read.json() == ticket
+
+        assert requests.delete(f"{server.url}/tickets/{ticket['id']}", timeout=10).status_code == 204
+        assert requests.get(f"{server.url}/tickets/{ticket['id']}", timeout=10).status_code == 404
+    assert database.exists()
+
+
+def test_serve_reports_busy_port_and_bad_url_in_one_line(tmp_path: Path):
+    import socket
+    import subprocess
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            ticketbot_command("serve", "--port", str(port), "--database-url", f"sqlite:///{tmp_path}/x.db"),
+            capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode == 1
+    assert "already in use" in result.stderr and "Traceback" not in result.stderr
+
+    result = subprocess.run(
+        ticketbot_command("serve", "--port", str(free_port()), "--database-url", "mysql://x/y"),
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1
+    assert "sqlite:///" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,28 @@
+"""The shipped department model on the held-out evaluation file (never used for training)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from api.classifier import DepartmentClassifier
+from api.training import BUNDLED_DATA
+from ticketbot.ml.evaluation import classification_report
+from ticketbot.ml.training import read_labelled_csv
+from ticketbot.paths import shipped_model
+
+EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "department_eval.csv"
+
+
+def test_held_out_macro_f1_at_least_085():
+    classifier = DepartmentClassifier.load(shipped_model("department"))
+    texts, labels = read_labelled_csv(EVAL_FILE)
+    assert len(texts) >= 200
+    report = classification_report(labels, [classifier.model.predict(t) for t in texts])
+    assert report["macro_f1"] >= 0.85, report
+
+
+def test_evaluation_file_shares_no_text_with_training_data():
+    train_texts, _ = read_labelled_csv(BUNDLED_DATA)
+    eval_texts, _ = read_labelled_csv(EVAL_FILE)
+    seen = {t.casefold().strip() for t in train_texts}
+    assert not [t for t in eval_texts if t.casefold().strip() in seen]

@@ -1,0 +1,80 @@
+"""The compiled model predicts exactly what the scikit-learn pipeline it came from predicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ticketbot.ml.text import Analyzer, normalize
+from ticketbot.ml.training import (
+    FeatureSpec,
+    TrainingDataError,
+    TrainingSpec,
+    build_pipeline,
+    compile_pipeline,
+    train,
+)
+
+TEXTS = [
+    "Mon écran ne s'allume plus", "VPN down again", "imprimante bloquée", "reset my password",
+    "Congé maternité : quels documents ?", "payslip missing", "attestation employeur",
+    "mutuelle : ajout de mon conjoint", "note de frais refusée", "supplier invoice overdue",
+    "remboursement du train", "budget 2027 du service", "chauffage en panne", "broken chair",
+    "badge qui ne marche pas", "light flickering in room 2", "relire le contrat fournisseur",
+    "NDA for the new partner", "demande RGPD d'un client", "trademark registration question",
+]
+LABELS = ["IT"] * 4 + ["HR"] * 4 + ["Finance"] * 4 + ["Facilities"] * 4 + ["Legal"] * 4
+SPEC = TrainingSpec((FeatureSpec("word", 1, 2), FeatureSpec("char_wb", 2, 4)), C=5.0, cv_folds=2)
+
+
+def test_normalize_folds_case_accents_numbers_and_repeats():
+    assert normalize("  ÉCRAN   Noir n°1234 stppp ") == "ecran noir n°0 stpp"
+
+
+def test_char_analyzer_pads_words_and_keeps_short_words_once():
+    analyzer = Analyzer("char_wb", 2, 3)
+    assert analyzer("ab") == [" a", "ab", "b ", " ab", "ab "]
+    assert analyzer("a") == [" a", "a ", " a "]
+
+
+def test_word_analyzer_builds_ngrams():
+    assert Analyzer("word", 1, 2)("Ticket #12 bloqué") == [
+        "ticket", "#", "bloque", "ticket #", "# bloque",
+    ]
+
+
+def test_compiled_model_equals_pipeline():
+    pipeline = build_pipeline(SPEC).fit(TEXTS, LABELS)
+    compiled = compile_pipeline(pipeline)
+    probes = TEXTS + ["quelque chose de nouveau", "", "🙂", "écran écran écran"]
+    expected = pipeline.predict_proba(probes)
+    actual = compiled.predict_proba_many(probes)
+    assert compiled.classes == list(pipeline.classes_)
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_binary_model_compiles():
+    labels = ["IT"] * 10 + ["other"] * 10
+    pipeline = build_pipeline(SPEC).fit(TEXTS, labels)
+    compiled = compile_pipeline(pipeline)
+    np.testing.assert_allclose(
+        compiled.predict_proba_many(TEXTS), pipeline.predict_proba(TEXTS), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_train_reports_cross_validation():
+    result = train(SPEC, TEXTS, LABELS)
+    assert result.cv.folds == 2
+    assert 0 <= result.cv.accuracy <= 1
+    assert result.rows == 20
+    assert result.label_counts["IT"] == 4
+    assert result.model.rank("écran noir", top=3)[0][0] in set(LABELS)
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [(["IT"] * 20, "at least 2 different labels"), (["IT"] * 19 + ["HR"], "too few for: HR")],
+)
+def test_unusable_label_sets_are_refused(labels, message):
+    with pytest.raises(TrainingDataError, match=message):
+        train(SPEC, TEXTS, labels)

@@ -1,0 +1,5 @@
+"""``python -m ticketbot`` runs the command-line interface."""
+
+from ticketbot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,410 @@
+"""The ``ticketbot`` command line.
+
+Every sub-command imports what it needs when it runs, so ``ticketbot --help`` and the shell
+start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import ticketbot
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A command failed for a reason the user can fix; printed without a traceback."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ticketbot`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.handler(args) or EXIT_OK
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as error:  # noqa: BLE001 - known errors get one clear line, see _explain
+        message = _explain(error)
+        if message is None:
+            raise
+        print(f"ticketbot: error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _explain(error: Exception) -> str | None:
+    """The message for errors a user can act on; None for bugs (shown with a traceback)."""
+    from ticketbot.ml.store import ModelError
+    from ticketbot.ml.training import TrainingDataError
+
+    known: tuple[type[Exception], ...] = (CommandError, ModelError, TrainingDataError)
+    try:
+        from ticketbot.server import ServeError
+
+        known += (ServeError,)
+    except ImportError:
+        pass
+    if isinstance(error, known):
+        return str(error)
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror}"
+    return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="ticketbot",
+        description="Help-desk chatbot: a ticket API with department routing, and a "
+        "French/English console bot.",
+    )
+    parser.add_argument("--version", action="version", version=f"ticketbot {ticketbot.__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for add in (_add_serve, _add_train, _add_classify, _add_eval, _add_models):
+        add(commands)
+    return parser
+
+
+# -- serve -----------------------------------------------------------------------------------
+
+
+def _add_serve(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run the ticket API",
+        description="Run the ticket API with uvicorn. Settings also come from TICKETBOT_* "
+        "environment variables (TICKETBOT_DATABASE_URL, TICKETBOT_REVIEW_THRESHOLD, ...).",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default: %(default)s)")
+    serve.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default: %(default)s)")
+    serve.add_argument(
+        "--database-url",
+        help="sqlite:///path/file.db or postgresql://user@host:5432/db "
+        "(default: TICKETBOT_DATABASE_URL, else a SQLite file in your data directory)",
+    )
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.set_defaults(handler=_run_serve)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from ticketbot.server import serve
+
+    settings = _api_settings(database_url=args.database_url)
+    serve(settings, args.host, args.port, args.workers, args.log_level)
+    return EXIT_OK
+
+
+def _api_settings(**overrides: Any) -> Any:
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()
+        )
+        raise CommandError(f"invalid settings: {problems}") from None
+
+
+# -- train -----------------------------------------------------------------------------------
+
+
+def _add_train(commands: Any) -> None:
+    train = commands.add_parser("train", help="train a model", description="Train a model.")
+    models = train.add_subparsers(title="models", metavar="MODEL")
+    department = models.add_parser(
+        "department",
+        help="train the department classifier",
+        description="Train the department classifier. Without --data it rebuilds the shipped "
+        "model from the bundled tickets; with --data it trains on any CSV and any label set "
+        "(for example your company's own ticket history).",
+    )
+    department.add_argument("--data", type=Path, help="CSV with a header (default: the bundled tickets)")
+    department.add_argument("--text-column", default="text", help="column holding the text (default: %(default)s)")
+    department.add_argument("--label-column", default="label", help="column holding the department (default: %(default)s)")
+    department.add_argument(
+        "--out",
+        type=Path,
+        help="model file to write (default: the shipped trained_models/department.pkl, or "
+        "department.pkl in your data directory when --data is given)",
+    )
+    department.set_defaults(handler=_run_train_department)
+    train.set_defaults(handler=lambda args: _usage(train))
+
+
+def _run_train_department(args: argparse.Namespace) -> int:
+    from api.training import train_department
+    from ticketbot.paths import data_dir
+
+    out = args.out
+    if out is None and args.data is not None:
+        out = data_dir() / "models" / "department.pkl"
+    with _progress() as progress:
+        manifest = train_department(
+            args.data,
+            out,
+            text_column=args.text_column,
+            label_column=args.label_column,
+            progress=progress,
+        )
+    _print_training_summary(manifest, out, env_var="TICKETBOT_DEPARTMENT_MODEL")
+    return EXIT_OK
+
+
+def _progress() -> Any:
+    """A context manager yielding a ``progress(step, done, total)`` callback shown on stderr."""
+    from contextlib import contextmanager
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    @contextmanager
+    def running() -> Iterator[Callable[[str, int, int], None]]:
+        display = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        tasks: dict[str, Any] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            phase = "final fit" if "final" in step else "cross-validation"
+            if phase not in tasks:
+                tasks[phase] = display.add_task(step, total=total)
+            display.update(tasks[phase], description=step, completed=done, total=total)
+
+        with display:
+            yield progress
+
+    return running()
+
+
+def _print_training_summary(manifest: dict[str, Any], out: Path | None, env_var: str) -> None:
+    from ticketbot.paths import shipped_model
+
+    cv = manifest.get("cv") or {}
+    data = manifest["data"]
+    path = out or shipped_model(manifest["kind"])
+    print(f"trained {manifest['kind']} model {manifest['version']}")
+    print(f"  data: {data['source']} ({data['rows']} rows, {len(manifest['labels'])} labels)")
+    if cv:
+        print(
+            f"  {cv['folds']}-fold cross-validation: accuracy {cv['accuracy']:.4f}, "
+            f"macro-F1 {cv['macro_f1']:.4f}"
+        )
+    print(f"  final fit: {manifest['fit_seconds']:.1f} s, {manifest['features']} features")
+    print(f"  saved to {path} (+ {Path(path).with_suffix('.json').name})")
+    if out is not None and Path(out).resolve() != shipped_model(manifest["kind"]).resolve():
+        print(f"  use it with: {env_var}={path}")
+
+
+# -- classify --------------------------------------------------------------------------------
+
+
+def _add_classify(commands: Any) -> None:
+    classify = commands.add_parser(
+        "classify",
+        help="route texts to a department",
+        description="Print one JSON object per text: "
+        '{"text", "department", "confidence", "ranking"}. With no TEXT, reads one text '
+        "per line from standard input.",
+    )
+    classify.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
+    classify.add_argument("--model", type=Path, help="department model file (default: the shipped one)")
+    classify.set_defaults(handler=_run_classify)
+
+
+def _run_classify(args: argparse.Namespace) -> int:
+    from api.classifier import DepartmentClassifier
+    from ticketbot.paths import shipped_model
+
+    classifier = DepartmentClassifier.load(args.model or _env_path("TICKETBOT_DEPARTMENT_MODEL") or shipped_model("department"))
+    for text in _texts(args.texts):
+        routing = classifier.route(text)
+        _json_line(
+            {
+                "text": text,
+                "department": routing.department,
+                "confidence": routing.confidence,
+                "ranking": routing.ranking,
+            }
+        )
+    return EXIT_OK
+
+
+def _texts(arguments: list[str]) -> Iterator[str]:
+    """The texts given as arguments, else the non-blank lines of standard input."""
+    if arguments:
+        yield from (text for text in arguments if text.strip())
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.rstrip("\r\n")
+
+
+def _json_line(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _env_path(name: str) -> Path | None:
+    import os
+
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+# -- eval ------------------------------------------------------------------------------------
+
+
+def _add_eval(commands: Any) -> None:
+    evaluate = commands.add_parser("eval", help="evaluate a model on labelled data", description="Evaluate a model on labelled data.")
+    models = evaluate.add_subparsers(title="models", metavar="MODEL")
+    department = models.add_parser(
+        "department",
+        help="evaluate the department classifier",
+        description="Accuracy, macro-F1, per-class precision/recall/F1 and the confusion "
+        "matrix of the department classifier on a labelled CSV.",
+    )
+    department.add_argument("--data", type=Path, required=True, help="CSV with a header")
+    department.add_argument("--text-column", default="text", help="(default: %(default)s)")
+    department.add_argument("--label-column", default="label", help="(default: %(default)s)")
+    department.add_argument("--model", type=Path, help="model file (default: the shipped one)")
+    department.add_argument("--json", action="store_true", help="print the report as JSON")
+    department.add_argument("--plot", type=Path, metavar="FILE.png", help="save the confusion matrix as a picture (needs matplotlib)")
+    department.set_defaults(handler=_run_eval_department)
+    evaluate.set_defaults(handler=lambda args: _usage(evaluate))
+
+
+def _run_eval_department(args: argparse.Namespace) -> int:
+    from api.classifier import DepartmentClassifier
+    from ticketbot.ml.evaluation import classification_report
+    from ticketbot.ml.training import read_labelled_csv
+    from ticketbot.paths import shipped_model
+
+    model_path = args.model or _env_path("TICKETBOT_DEPARTMENT_MODEL") or shipped_model("department")
+    classifier = DepartmentClassifier.load(model_path)
+    texts, labels = read_labelled_csv(args.data, args.text_column, args.label_column)
+    if not texts:
+        raise CommandError(f"{args.data}: no labelled rows to evaluate")
+    predicted = [classifier.model.predict(text) for text in texts]
+    report = classification_report(labels, predicted, labels=sorted(set(classifier.labels) | set(labels)))
+    report["model_version"] = classifier.version
+    unknown = sorted(set(labels) - set(classifier.labels))
+    if unknown:
+        report["unknown_labels"] = unknown
+    _finish_eval(report, args, title=f"department model {classifier.version}")
+    return EXIT_OK
+
+
+def _finish_eval(report: dict[str, Any], args: argparse.Namespace, title: str) -> None:
+    if args.plot:
+        from ticketbot.ml.evaluation import plot_confusion
+
+        try:
+            plot_confusion(report, args.plot, title)
+        except RuntimeError as error:
+            raise CommandError(str(error)) from None
+    if args.json:
+        _json_line(report)
+    else:
+        from ticketbot.reports import print_report
+
+        print_report(report, title)
+        if args.plot:
+            print(f"confusion matrix saved to {args.plot}")
+
+
+# -- models ----------------------------------------------------------------------------------
+
+
+def _add_models(commands: Any) -> None:
+    models = commands.add_parser(
+        "models",
+        help="show the models in use and their figures",
+        description="Show each model in use with the figures of its manifest.",
+    )
+    models.add_argument("--json", action="store_true", help="print JSON")
+    models.set_defaults(handler=_run_models)
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from ticketbot.ml.store import ModelError, load_model
+    from ticketbot.paths import shipped_model
+
+    entries = []
+    for kind, env_var in (("department", "TICKETBOT_DEPARTMENT_MODEL"),):
+        path = _env_path(env_var) or shipped_model(kind)
+        entry: dict[str, Any] = {"kind": kind, "path": str(path)}
+        try:
+            _, manifest = load_model(path, kind=kind, retrain=f"ticketbot train {kind}")
+        except ModelError as error:
+            entry["error"] = str(error)
+        else:
+            entry.update(
+                version=manifest["version"],
+                labels=manifest["labels"],
+                trained_at=manifest.get("trained_at"),
+                rows=manifest["data"]["rows"],
+                cv=manifest.get("cv"),
+                sklearn_version=manifest.get("sklearn_version"),
+            )
+        entries.append(entry)
+    if args.json:
+        _json_line({"models": entries})
+        return EXIT_OK
+    for entry in entries:
+        print(f"{entry['kind']}: {entry['path']}")
+        if "error" in entry:
+            print(f"  refused: {entry['error']}")
+            continue
+        cv = entry.get("cv") or {}
+        print(f"  version {entry['version']}, trained {entry['trained_at']} on {entry['rows']} rows")
+        print(f"  labels: {', '.join(entry['labels'])}")
+        if cv:
+            print(f"  {cv['folds']}-fold CV accuracy {cv['accuracy']:.4f}, macro-F1 {cv['macro_f1']:.4f}")
+    return EXIT_OK
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return EXIT_USAGE
+
+
+def _port(value: str) -> int:
+    number = _positive_int(value)
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1-65535)")
+    return number
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return number

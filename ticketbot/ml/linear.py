@@ -1,0 +1,114 @@
+"""The compiled, numpy-only form of a fitted TF-IDF + logistic-regression text classifier.
+
+:func:`ticketbot.ml.training.compile_pipeline` builds it from a fitted scikit-learn pipeline;
+its probabilities equal the pipeline's (a test checks it). It holds only plain Python values
+and numpy arrays, which is what the restricted unpickler in :mod:`ticketbot.ml.store` allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ticketbot.ml.text import Analyzer
+
+
+@dataclass
+class TfidfBlock:
+    """One TF-IDF vectorizer: its analyzer, vocabulary (term -> local column) and idf weights.
+
+    Columns of this block start at ``offset`` in the model's feature space; each block is
+    L2-normalised on its own, like one vectorizer of a scikit-learn ``FeatureUnion``.
+    """
+
+    analyzer: Analyzer
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    offset: int
+    sublinear_tf: bool = True
+
+    def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return the (columns, values) of the non-zero TF-IDF features of ``text``."""
+        counts: dict[int, int] = {}
+        vocabulary = self.vocabulary
+        for term in self.analyzer(text):
+            column = vocabulary.get(term)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        if not counts:
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float64)
+        columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        if self.sublinear_tf:
+            values = 1.0 + np.log(values)
+        values *= self.idf[columns]
+        values /= np.sqrt(values @ values)
+        return columns + self.offset, values
+
+
+@dataclass
+class LinearHead:
+    """A multinomial logistic regression over the model's features.
+
+    ``coef`` has one row per feature and one column per class; probabilities are
+    ``softmax(x @ coef + intercept)``. A model may average several heads (an ensemble).
+    """
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    weight: float = 1.0
+
+
+class LinearTextClassifier:
+    """Predicts class probabilities for texts; the pickled form of every ticketbot model."""
+
+    def __init__(
+        self, blocks: list[TfidfBlock], heads: list[LinearHead], classes: list[str]
+    ) -> None:
+        if not heads:
+            raise ValueError("a classifier needs at least one head")
+        n_features = sum(len(block.idf) for block in blocks)
+        for head in heads:
+            if head.coef.shape != (n_features, len(classes)):
+                raise ValueError(
+                    f"head shape {head.coef.shape} does not match "
+                    f"{n_features} features x {len(classes)} classes"
+                )
+        self.blocks = blocks
+        self.heads = heads
+        self.classes = list(classes)
+
+    @property
+    def n_features(self) -> int:
+        """Number of TF-IDF features (all blocks together)."""
+        return sum(len(block.idf) for block in self.blocks)
+
+    def predict_proba(self, text: str) -> np.ndarray:
+        """Probability of each class (in the order of :attr:`classes`) for one text."""
+        parts = [block.transform(text) for block in self.blocks]
+        columns = np.concatenate([p[0] for p in parts])
+        values = np.concatenate([p[1] for p in parts])
+        total_weight = sum(head.weight for head in self.heads)
+        probabilities = np.zeros(len(self.classes))
+        for head in self.heads:
+            scores = values @ head.coef[columns] + head.intercept
+            scores = np.exp(scores - scores.max())
+            probabilities += head.weight * scores / scores.sum()
+        return probabilities / total_weight
+
+    def predict_proba_many(self, texts: list[str]) -> np.ndarray:
+        """Probabilities for several texts: one row per text."""
+        if not texts:
+            return np.empty((0, len(self.classes)))
+        return np.vstack([self.predict_proba(text) for text in texts])
+
+    def rank(self, text: str, top: int = 3) -> list[tuple[str, float]]:
+        """The ``top`` most probable classes for ``text``, best first, with their probability."""
+        probabilities = self.predict_proba(text)
+        order = np.argsort(-probabilities, kind="stable")[:top]
+        return [(self.classes[i], float(probabilities[i])) for i in order]
+
+    def predict(self, text: str) -> str:
+        """The most probable class of ``text``."""
+        return self.rank(text, top=1)[0][0]

@@ -1,0 +1,144 @@
+"""Running the API: ``ticketbot serve`` in the foreground, or embedded in a thread."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+log = logging.getLogger("ticketbot")
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class ServeError(Exception):
+    """The server cannot start; the message says why and what to do."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise :class:`ServeError` if ``host:port`` cannot be bound."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise ServeError(
+                    f"port {port} on {host} is already in use; choose another with --port"
+                ) from None
+            raise ServeError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+
+
+def preflight(settings: Any) -> tuple[str, str]:
+    """Check what the server needs before starting it; return (database, model) descriptions.
+
+    Raises :class:`ServeError` (bad database URL, missing driver, refused model) so that the
+    command line can print one clear sentence instead of a worker's traceback.
+    """
+    from api.classifier import DepartmentClassifier
+    from api.db import DatabaseConfigError, connect_database, describe
+    from ticketbot.ml.store import ModelError
+
+    try:
+        classifier = DepartmentClassifier.load(settings.department_model)
+        database = connect_database(settings)
+    except (ModelError, DatabaseConfigError) as error:
+        raise ServeError(str(error)) from None
+    return describe(database), classifier.version
+
+
+def serve(settings: Any, host: str, port: int, workers: int, log_level: str = "info") -> None:
+    """Run the API with uvicorn until interrupted."""
+    import uvicorn
+
+    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
+    where, model_version = preflight(settings)
+    check_port_free(host, port)
+    log.info("tickets stored in %s", where)
+    log.info("department model %s", model_version)
+    log.info("API on http://%s:%s (docs at /docs)", host if ":" not in host else f"[{host}]", port)
+    common = {"host": host, "port": port, "log_level": log_level, "access_log": False}
+    if workers > 1:
+        # Each worker process builds its own app from the environment.
+        os.environ["TICKETBOT_DATABASE_URL"] = settings.database_url
+        os.environ["TICKETBOT_DEPARTMENT_MODEL"] = str(settings.department_model)
+        uvicorn.run("api.app:create_app_from_env", factory=True, workers=workers, **common)
+    else:
+        from api.app import create_app
+
+        uvicorn.run(create_app(settings), **common)
+
+
+class EmbeddedServer:
+    """The API in a background thread on a free loopback port (the shell's embedded default)."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.url: str | None = None
+        self.error: BaseException | None = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+
+    def start(self) -> None:
+        """Start serving in the background; :meth:`wait_ready` tells when it answers."""
+        self._thread = threading.Thread(target=self._run, name="ticketbot-api", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            import uvicorn
+
+            from api.app import create_app
+
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+            config = uvicorn.Config(
+                create_app(self.settings), log_level="warning", access_log=False, lifespan="on"
+            )
+            self._server = uvicorn.Server(config)
+            self._server.config.setup_event_loop()
+            watcher = threading.Thread(target=self._watch_started, daemon=True)
+            watcher.start()
+            self._server.run(sockets=[sock])
+        except BaseException as error:  # noqa: BLE001 - reported to the shell, not raised here
+            self.error = error
+        finally:
+            self._ready.set()
+
+    def _watch_started(self) -> None:
+        while not self._ready.is_set():
+            if self._server is not None and self._server.started:
+                self._ready.set()
+                return
+            time.sleep(0.005)
+
+    def wait_ready(self, timeout: float = 30.0) -> bool:
+        """Wait until the API answers; False if it failed (see :attr:`error`) or timed out."""
+        self._ready.wait(timeout)
+        return self._server is not None and self._server.started and self.error is None
+
+    def stop(self) -> None:
+        """Ask the server to finish and wait for it."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
