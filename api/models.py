@@ -45,6 +45,20 @@ class JSONTextField(peewee.TextField):
         return None if value is None else json.loads(value)
 
 
+class TicketIdField(peewee.BigAutoField):
+    """An auto-increment primary key whose values are never reused.
+
+    SQLite hands out the largest rowid + 1, so deleting the newest ticket would give its
+    number to the next one; AUTOINCREMENT prevents that. PostgreSQL sequences never reuse.
+    """
+
+    def ddl(self, ctx):
+        nodes = super().ddl(ctx)
+        if isinstance(self.model._meta.database, peewee.SqliteDatabase):
+            return peewee.NodeList((nodes, peewee.SQL("AUTOINCREMENT")))
+        return nodes
+
+
 class ApiKey(peewee.Model):
     """An API key: only its SHA-256 is stored, with its name, role and lifetime."""
 
@@ -62,6 +76,7 @@ class ApiKey(peewee.Model):
 class Ticket(peewee.Model):
     """A help-desk ticket with the department the classifier gave it."""
 
+    id = TicketIdField()
     title = peewee.CharField(max_length=200)
     description = peewee.TextField(default="")
     department = peewee.CharField(max_length=100, index=True)

@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ticketbot {ticketbot.__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for add in (_add_serve, _add_train, _add_classify, _add_eval, _add_models):
+    for add in (_add_shell, _add_serve, _add_train, _add_classify, _add_parse, _add_eval, _add_plugins, _add_models):
         add(commands)
     return parser
 
@@ -144,6 +144,19 @@ def _add_train(commands: Any) -> None:
         "department.pkl in your data directory when --data is given)",
     )
     department.set_defaults(handler=_run_train_department)
+    intent = models.add_parser(
+        "intent",
+        help="train the intent model",
+        description="Train the intent model on the examples of every registered plugin, the "
+        "built-in off-topic sentences, and the extra text,label rows of --data if given "
+        "(new labels become new intents). Without --out the model goes to your data "
+        "directory, where `ticketbot shell` and `ticketbot parse` find it.",
+    )
+    intent.add_argument("--data", type=Path, help="CSV of extra examples (columns text,label)")
+    intent.add_argument("--text-column", default="text", help="(default: %(default)s)")
+    intent.add_argument("--label-column", default="label", help="(default: %(default)s)")
+    intent.add_argument("--out", type=Path, help="model file to write")
+    intent.set_defaults(handler=_run_train_intent)
     train.set_defaults(handler=lambda args: _usage(train))
 
 
@@ -164,6 +177,40 @@ def _run_train_department(args: argparse.Namespace) -> int:
         )
     _print_training_summary(manifest, out, env_var="TICKETBOT_DEPARTMENT_MODEL")
     return EXIT_OK
+
+
+def _run_train_intent(args: argparse.Namespace) -> int:
+    from ticketbot.nlu.loader import user_model_path
+    from ticketbot.nlu.training import collect_rows, extra_rows_from_csv, train_intent_model
+
+    plugins = _load_plugins()
+    extra = extra_rows_from_csv(args.data, args.text_column, args.label_column) if args.data else []
+    rows = collect_rows(plugins.intents, extra)
+    out = args.out or user_model_path(rows)
+    source = f"registered plugins + {args.data.name}" if args.data else "registered plugins"
+    with _progress() as progress:
+        manifest = train_intent_model(rows, out, source=source, progress=progress)
+    _print_training_summary(manifest, out, env_var="TICKETBOT_INTENT_MODEL")
+    cv = manifest["cv"]
+    print(
+        f"  fallback threshold {manifest['threshold']:.2f}: in-scope accuracy "
+        f"{cv['in_scope_accuracy']:.4f}, off-topic sent to fallback {cv['out_of_scope_fallback']:.4f}"
+    )
+    print(f"  intents: {', '.join(n for n in manifest['labels'] if n != 'out_of_scope')}")
+    if args.data:
+        print(f"  parse with it: ticketbot parse --model {out} \"TEXT\"")
+    return EXIT_OK
+
+
+def _load_plugins() -> Any:
+    """The plugin manager, with one warning line per plugin that failed to load."""
+    from ticketbot.plugin_manager import get_plugin_manager
+
+    plugins = get_plugin_manager()
+    plugins.intents  # noqa: B018 - registers intents now, so their problems are reported too
+    for problem in plugins.problems:
+        print(f"ticketbot: warning: {problem}", file=sys.stderr)
+    return plugins
 
 
 def _progress() -> Any:
@@ -271,6 +318,90 @@ def _env_path(name: str) -> Path | None:
 
     value = os.environ.get(name)
     return Path(value) if value else None
+
+
+# -- parse -----------------------------------------------------------------------------------
+
+
+def _add_parse(commands: Any) -> None:
+    parse = commands.add_parser(
+        "parse",
+        help="show what the bot understands from a line",
+        description="Print one JSON object per utterance: "
+        '{"text", "intent", "confidence", "ranking", "entities", "language"}; intent is '
+        '"out_of_scope" whenever the bot would fall back. With no TEXT, reads one utterance '
+        "per line from standard input.",
+    )
+    parse.add_argument("texts", nargs="*", metavar="TEXT", help="utterances to parse")
+    parse.add_argument("--model", type=Path, help="intent model file (default: the one matching the installed plugins)")
+    parse.set_defaults(handler=_run_parse)
+
+
+def _run_parse(args: argparse.Namespace) -> int:
+    parser = _intent_parser(args.model or _env_path("TICKETBOT_INTENT_MODEL"))
+    for text in _texts(args.texts):
+        _json_line(parser.parse(text).to_dict())
+    return EXIT_OK
+
+
+def _intent_parser(explicit: Path | None) -> Any:
+    """A parser for the installed plugins; says so on stderr if the model had to be retrained."""
+    from ticketbot.nlu.loader import resolve_intent_model
+    from ticketbot.nlu.parser import Parser
+
+    plugins = _load_plugins()
+    choice = resolve_intent_model(plugins.intents, explicit)
+    if choice.notice():
+        print(choice.notice(), file=sys.stderr)
+    return Parser(choice.model, plugins.entity_extractors)
+
+
+# -- shell -----------------------------------------------------------------------------------
+
+
+def _add_shell(commands: Any) -> None:
+    shell = commands.add_parser(
+        "shell",
+        help="chat with the bot in the console",
+        description="Start the console bot. Without TICKETBOT_API_URL it runs the ticket API "
+        "itself on a free local port with the default SQLite database; with it, it talks to "
+        "that API (TICKETBOT_API_KEY gives the key).",
+    )
+    shell.add_argument("--api-url", help="ticket API to use (default: TICKETBOT_API_URL, else an embedded API)")
+    shell.add_argument("--model", type=Path, help="intent model file (default: the one matching the installed plugins)")
+    shell.set_defaults(handler=_run_shell)
+
+
+def _run_shell(args: argparse.Namespace) -> int:
+    from ticketbot.shell import run_shell
+
+    return run_shell(api_url=args.api_url, model=args.model)
+
+
+# -- plugins ---------------------------------------------------------------------------------
+
+
+def _add_plugins(commands: Any) -> None:
+    plugins = commands.add_parser(
+        "plugins",
+        help="list the installed plugins",
+        description="List every plugin: name, version, where it comes from (built-in or which "
+        "distribution), its intents, entities and hooks. TICKETBOT_LOAD_PLUGINS narrows the list.",
+    )
+    plugins.add_argument("--json", action="store_true", help="print JSON")
+    plugins.set_defaults(handler=_run_plugins)
+
+
+def _run_plugins(args: argparse.Namespace) -> int:
+    plugins = _load_plugins()
+    described = plugins.describe()
+    if args.json:
+        _json_line({"plugins": described, "problems": [str(p) for p in plugins.problems]})
+        return EXIT_OK
+    from ticketbot.reports import print_plugins
+
+    print_plugins(described)
+    return EXIT_OK
 
 
 # -- eval ------------------------------------------------------------------------------------

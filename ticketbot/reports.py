@@ -31,3 +31,27 @@ def print_report(report: dict[str, Any], title: str) -> None:
     for label, row in zip(labels, report["confusion"]["matrix"], strict=True):
         confusion.add_row(label, *(str(count) for count in row))
     console.print(confusion)
+
+
+def plugins_table(described: list[dict[str, Any]]) -> Any:
+    """A rich table of plugins (name, version, source, intents, entities, hooks)."""
+    from rich.table import Table
+
+    table = Table("plugin", "version", "from", "intents", "entities", "hooks", title="plugins")
+    for plugin in described:
+        table.add_row(
+            plugin["name"],
+            plugin["version"] or "",
+            plugin["source"],
+            ", ".join(plugin["intents"]) or "-",
+            ", ".join(plugin["entities"]) or "-",
+            ", ".join(plugin["hooks"]),
+        )
+    return table
+
+
+def print_plugins(described: list[dict[str, Any]]) -> None:
+    """Print the plugins table."""
+    from rich.console import Console
+
+    Console().print(plugins_table(described))

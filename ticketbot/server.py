@@ -94,11 +94,16 @@ class EmbeddedServer:
         self.url: str | None = None
         self.error: BaseException | None = None
         self._server: Any = None
+        self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
 
     def start(self) -> None:
-        """Start serving in the background; :meth:`wait_ready` tells when it answers."""
+        """Start serving in the background; :attr:`url` is known at once, and
+        :meth:`wait_ready` tells when the API answers."""
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
         self._thread = threading.Thread(target=self._run, name="ticketbot-api", daemon=True)
         self._thread.start()
 
@@ -108,14 +113,11 @@ class EmbeddedServer:
 
             from api.app import create_app
 
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+            sock = self._socket
             config = uvicorn.Config(
                 create_app(self.settings), log_level="warning", access_log=False, lifespan="on"
             )
             self._server = uvicorn.Server(config)
-            self._server.config.setup_event_loop()
             watcher = threading.Thread(target=self._watch_started, daemon=True)
             watcher.start()
             self._server.run(sockets=[sock])

@@ -119,3 +119,10 @@ def test_health(client):
     assert body["model_version"] == body["model"]["version"]
     assert sorted(body["model"]["labels"]) == sorted(DEPARTMENTS)
     assert body["model"]["cv_macro_f1"] > 0
+
+
+def test_ticket_numbers_are_never_reused(client):
+    first = create(client, "Souris cassée")
+    assert client.delete(f"/tickets/{first['id']}").status_code == 204
+    second = create(client, "Clavier cassé")
+    assert second["id"] > first["id"]

@@ -37,6 +37,7 @@ _ALLOWED_GLOBALS = {
     ("ticketbot.ml.linear", "TfidfBlock"),
     ("ticketbot.ml.linear", "LinearHead"),
     ("ticketbot.ml.linear", "LinearTextClassifier"),
+    ("ticketbot.nlu.model", "IntentModel"),
 }
 
 

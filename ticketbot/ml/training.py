@@ -68,6 +68,8 @@ class CrossValidation:
     predicted: list[str]
     accuracy: float
     macro_f1: float
+    probabilities: np.ndarray | None = None
+    """Out-of-fold class probabilities, columns in the order of :attr:`labels`."""
 
     def summary(self) -> dict[str, Any]:
         """The figures that go into a manifest."""
@@ -209,24 +211,27 @@ def cross_validate(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=spec.seed)
     text_array = np.asarray(texts, dtype=object)
     label_array = np.asarray(labels, dtype=object)
-    predicted = np.empty(len(labels), dtype=object)
+    classes = sorted(set(labels))
+    probabilities = np.zeros((len(labels), len(classes)))
     template = build_pipeline(spec)
     for done, (train, test) in enumerate(splitter.split(text_array, label_array)):
         if progress:
             progress(f"cross-validation fold {done + 1}/{folds}", done, folds)
         fitted = clone(template).fit(text_array[train], label_array[train])
-        predicted[test] = fitted.predict(text_array[test])
+        # Stratified folds keep every label in every training split, so the columns match.
+        probabilities[test] = fitted.predict_proba(text_array[test])
     if progress:
         progress("cross-validation done", folds, folds)
     truth = list(labels)
-    predicted_list = [str(p) for p in predicted]
+    predicted_list = [classes[i] for i in probabilities.argmax(axis=1)]
     return CrossValidation(
         folds=folds,
-        labels=sorted(set(truth)),
+        labels=classes,
         truth=truth,
         predicted=predicted_list,
         accuracy=float(accuracy_score(truth, predicted_list)),
         macro_f1=float(f1_score(truth, predicted_list, average="macro")),
+        probabilities=probabilities,
     )
 
 

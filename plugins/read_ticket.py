@@ -1,0 +1,79 @@
+"""Built-in intent ``read_ticket``: one ticket's details, or a table of recent tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ticketbot import hookimpl
+from ticketbot.dialogue import Turn
+from ticketbot.intents import Intent, examples_from_csv
+
+EXAMPLES = Path(__file__).resolve().parent / "data" / "read_ticket.csv"
+RECENT = 10
+
+
+def when(ticket: dict[str, Any]) -> str:
+    """The creation time of a ticket, short and in UTC."""
+    try:
+        return datetime.fromisoformat(ticket["created_at"]).strftime("%Y-%m-%d %H:%M UTC")
+    except (KeyError, ValueError):
+        return str(ticket.get("created_at", ""))
+
+
+def show_ticket(turn: Turn, ticket: dict[str, Any]) -> None:
+    """The details of one ticket, as a two-column table."""
+    rows = [
+        (turn.t("Titre", "Title"), ticket["title"]),
+        (turn.t("Service", "Department"), ticket["department"]),
+        (turn.t("Confiance", "Confidence"), turn.percent(ticket["confidence"])),
+        (turn.t("Statut", "Status"), ticket["status"]),
+        (turn.t("Créé le", "Created"), when(ticket)),
+    ]
+    if ticket.get("description"):
+        rows.append((turn.t("Description", "Description"), ticket["description"]))
+    turn.table(
+        (f"Ticket n°{ticket['id']}", f"Ticket #{ticket['id']}"),
+        [("Champ", "Field"), ("Valeur", "Value")],
+        rows,
+    )
+
+
+def read(turn: Turn) -> None:
+    """Show the ticket named in the line, or the recent tickets (of a department if named)."""
+    ticket_id = turn.entities.get("ticket_id")
+    if ticket_id is not None:
+        show_ticket(turn, turn.api.get_ticket(ticket_id))
+        return
+    department = turn.entities.get("department")
+    page = turn.api.list_tickets(department=department, limit=RECENT)
+    if not page["items"]:
+        turn.say(
+            fr=f"Aucun ticket{f' pour le service {department}' if department else ''} pour le moment.",
+            en=f"No tickets{f' for {department}' if department else ''} yet.",
+        )
+        return
+    shown, total = len(page["items"]), page["total"]
+    scope_fr = f" du service {department}" if department else ""
+    scope_en = f" {department}" if department else ""
+    turn.table(
+        (f"Derniers tickets{scope_fr} ({shown} sur {total})", f"Latest{scope_en} tickets ({shown} of {total})"),
+        [("N°", "#"), ("Titre", "Title"), ("Service", "Department"), ("Statut", "Status"), ("Créé le", "Created")],
+        [(t["id"], t["title"], t["department"], t["status"], when(t)) for t in page["items"]],
+    )
+
+
+@hookimpl
+def register_intents(register):
+    register(
+        Intent(
+            name="read_ticket",
+            description={
+                "fr": "consulter un ticket par son numéro, ou lister les derniers tickets (par service)",
+                "en": "show a ticket by its number, or list the latest tickets (by department)",
+            },
+            examples=examples_from_csv(EXAMPLES),
+            handler=read,
+        )
+    )

@@ -1,0 +1,98 @@
+"""The conversation engine: a line in, the plugin's answer out. Independent of the console."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from ticketbot.client import ApiClient, ApiProblem
+from ticketbot.dialogue import Channel, Turn
+from ticketbot.intents import IntentRegistry
+from ticketbot.nlu.model import Parse
+from ticketbot.nlu.parser import Parser
+from ticketbot.plugin_manager import Plugins
+
+log = logging.getLogger("ticketbot")
+
+
+class Bot:
+    """Understands a line and dispatches it to the handler of the plugin that owns the intent.
+
+    ``parser`` may be a callable returning the :class:`Parser`, so that the model loads only
+    when the first line needs it.
+    """
+
+    def __init__(
+        self,
+        plugins: Plugins,
+        api: ApiClient,
+        channel: Channel,
+        parser: Parser | Callable[[], Parser],
+    ) -> None:
+        self.plugins = plugins
+        self.api = api
+        self.channel = channel
+        self._parser = parser
+        self.language = "fr"
+
+    @property
+    def intents(self) -> IntentRegistry:
+        """The registered intents."""
+        return self.plugins.intents
+
+    @property
+    def parser(self) -> Parser:
+        """The parser (loading the intent model on first use)."""
+        if not isinstance(self._parser, Parser):
+            self._parser = self._parser()
+        return self._parser
+
+    def handle(self, line: str) -> Parse | None:
+        """Answer one line; returns what was understood (None for a blank line)."""
+        if not line.strip():
+            return None
+        parse = self.parser.parse(line)
+        self.language = parse.language
+        turn = Turn(parse, self.api, self.channel, self.intents, self.plugins.entity_extractors)
+        if not parse.understood:
+            self._fallback(turn)
+            return parse
+        entry = self.intents.get(parse.intent)
+        if entry is None:
+            turn.say(
+                fr=f"J'ai reconnu l'intention « {parse.intent} », mais aucun plugin installé ne la traite.",
+                en=f"I recognised the intent '{parse.intent}', but no installed plugin handles it.",
+            )
+            return parse
+        try:
+            entry.intent.handler(turn)
+        except ApiProblem as problem:
+            self.channel.say(problem.message(turn.language))
+        except Exception:  # noqa: BLE001 - a plugin's bug must not end the conversation
+            log.exception("handler of intent %r (plugin %r) failed", parse.intent, entry.plugin)
+            turn.say(
+                fr=f"Désolé, le plugin « {entry.plugin} » a rencontré une erreur ; rien d'autre n'a été fait.",
+                en=f"Sorry, the plugin '{entry.plugin}' ran into an error; nothing else was done.",
+            )
+        return parse
+
+    def _fallback(self, turn: Turn) -> None:
+        try:
+            reply = self.plugins.manager.hook.fallback_reply(turn=turn)
+        except Exception:  # noqa: BLE001
+            log.exception("fallback_reply failed")
+            reply = None
+        self.channel.say(
+            reply
+            or turn.t(
+                "Je n'ai pas compris. Tapez « aide » pour voir ce que je sais faire.",
+                "I didn't understand. Type 'help' to see what I can do.",
+            )
+        )
+
+    def capabilities(self, language: str) -> list[tuple[str, str, str]]:
+        """``(intent, description, example)`` of every registered intent in ``language``."""
+        return [
+            (entry.intent.name, entry.intent.description[language], entry.intent.example(language))
+            for entry in self.intents
+        ]

@@ -1,0 +1,1 @@
+"""Natural-language understanding: intent model, language, entities."""

@@ -1,0 +1,124 @@
+"""Finding the intent model that matches the registered intents, retraining it if needed.
+
+The shipped model (``trained_models/intent.pkl``) is used while the registered intents and
+their examples are the ones it was trained on. When plugins add or remove intents, a model is
+trained for the new set into the user's data directory (``models/intent-<key>.pkl``, keyed
+by what it was trained on, so switching back and forth does not retrain again); the shipped
+model is never modified.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ticketbot.intents import OUT_OF_SCOPE, IntentRegistry
+from ticketbot.ml.store import ModelError, load_model, read_manifest
+from ticketbot.ml.training import Progress
+from ticketbot.nlu.model import IntentModel
+from ticketbot.nlu.training import Row, collect_rows, train_intent_model, training_key
+from ticketbot.paths import data_dir, shipped_model
+
+RETRAIN_INTENT = "ticketbot train intent"
+KEPT_USER_MODELS = 5
+
+
+@dataclass
+class IntentModelChoice:
+    """The intent model to use and why."""
+
+    model: IntentModel
+    manifest: dict[str, Any]
+    path: Path | None
+    retrained: bool = False
+    seconds: float = 0.0
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    def notice(self) -> str | None:
+        """One line (French / English) telling the user the model was retrained, else None."""
+        if not self.retrained:
+            return None
+        change = ", ".join([f"+{n}" for n in self.added] + [f"-{n}" for n in self.removed])
+        change = f" ({change})" if change else ""
+        return (
+            f"Intentions modifiées{change} : modèle d'intentions réentraîné en "
+            f"{self.seconds:.1f} s. / Intents changed{change}: intent model retrained in "
+            f"{self.seconds:.1f} s ({self.path})."
+        )
+
+
+def load_intent_model(path: Path) -> tuple[IntentModel, dict[str, Any]]:
+    """Load and verify an intent model file; :class:`ModelError` says what to do."""
+    return load_model(path, kind="intent", retrain=RETRAIN_INTENT)
+
+
+def user_models_dir() -> Path:
+    """Where retrained intent models go."""
+    return data_dir() / "models"
+
+
+def user_model_path(rows: list[Row]) -> Path:
+    """The user-directory model file for these training rows."""
+    return user_models_dir() / f"intent-{training_key(rows)[:16]}.pkl"
+
+
+def resolve_intent_model(
+    registry: IntentRegistry,
+    explicit: Path | None = None,
+    progress: Progress | None = None,
+) -> IntentModelChoice:
+    """The intent model for ``registry``: ``explicit`` if given, else a matching trained model,
+    else a new one trained now into the user's data directory."""
+    if explicit is not None:
+        model, manifest = load_intent_model(explicit)
+        return IntentModelChoice(model, manifest, explicit)
+    if len(registry) == 0:
+        # No plugin offers anything: every line falls back.
+        return IntentModelChoice(IntentModel(None, None, 1.0), {"labels": [OUT_OF_SCOPE]}, None)
+    rows = collect_rows(registry)
+    key = training_key(rows)
+    for path in (shipped_model("intent"), user_model_path(rows)):
+        try:
+            if read_manifest(path).get("training_key") != key:
+                continue
+            model, manifest = load_intent_model(path)
+        except ModelError:
+            continue
+        return IntentModelChoice(model, manifest, path)
+    out = user_model_path(rows)
+    started = time.perf_counter()
+    manifest = train_intent_model(rows, out, source="registered plugins", progress=progress)
+    seconds = time.perf_counter() - started
+    model, manifest = load_intent_model(out)
+    _prune(out)
+    before = set(_shipped_intents())
+    after = set(registry.names())
+    return IntentModelChoice(
+        model,
+        manifest,
+        out,
+        retrained=True,
+        seconds=seconds,
+        added=tuple(sorted(after - before)),
+        removed=tuple(sorted(before - after)),
+    )
+
+
+def _shipped_intents() -> list[str]:
+    try:
+        labels = read_manifest(shipped_model("intent")).get("labels", [])
+    except ModelError:
+        return []
+    return [label for label in labels if label != OUT_OF_SCOPE]
+
+
+def _prune(keep: Path) -> None:
+    """Keep the few most recently used retrained models."""
+    models = sorted(user_models_dir().glob("intent-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in models[KEPT_USER_MODELS:]:
+        if old != keep:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".json").unlink(missing_ok=True)

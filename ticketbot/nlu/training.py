@@ -1,0 +1,160 @@
+"""Training the intent model from what the plugins register (plus optional extra examples)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ticketbot.intents import LANGUAGES, OUT_OF_SCOPE, IntentRegistry
+from ticketbot.ml.store import save_model
+from ticketbot.ml.training import (
+    CrossValidation,
+    FeatureSpec,
+    Progress,
+    TrainingDataError,
+    TrainingSpec,
+    data_sha256,
+    read_labelled_csv,
+    train,
+)
+from ticketbot.nlu.model import IntentModel
+
+OUT_OF_SCOPE_DATA = Path(__file__).resolve().parent / "data" / "out_of_scope.csv"
+
+INTENT_SPEC = TrainingSpec(
+    features=(FeatureSpec("word", 1, 2), FeatureSpec("char_wb", 2, 5)),
+    C=10.0,
+    class_weight="balanced",
+)
+LANGUAGE_SPEC = TrainingSpec(
+    features=(FeatureSpec("word", 1, 1), FeatureSpec("char_wb", 1, 3)), C=10.0
+)
+THRESHOLD_RULE = (
+    "the confidence threshold that maximises the mean of (a) in-scope lines accepted with the "
+    "right intent and (b) out-of-scope lines sent to fallback, on cross-validated predictions"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One training utterance."""
+
+    text: str
+    label: str
+    language: str | None
+    source: str
+
+
+def out_of_scope_rows() -> list[Row]:
+    """The built-in off-topic sentences (weather, jokes, sport, orders, noise...)."""
+    with open(OUT_OF_SCOPE_DATA, newline="", encoding="utf-8") as handle:
+        return [
+            Row(r["text"].strip(), OUT_OF_SCOPE, r["language"], "ticketbot")
+            for r in csv.DictReader(handle)
+            if r["text"].strip()
+        ]
+
+
+def collect_rows(registry: IntentRegistry, extra: Sequence[Row] = ()) -> list[Row]:
+    """Training rows: every registered example, the off-topic set, then ``extra``."""
+    rows = [Row(text, name, language, registry.get(name).plugin) for text, name, language in registry.training_rows()]
+    return rows + out_of_scope_rows() + list(extra)
+
+
+def extra_rows_from_csv(path: Path, text_column: str = "text", label_column: str = "label") -> list[Row]:
+    """Extra ``text,label`` examples from a CSV (any labels: new intents or existing ones)."""
+    texts, labels = read_labelled_csv(path, text_column, label_column)
+    if not texts:
+        raise TrainingDataError(f"{path}: no labelled rows")
+    return [Row(t, label, None, f"data:{Path(path).name}") for t, label in zip(texts, labels, strict=True)]
+
+
+def training_key(rows: Sequence[Row]) -> str:
+    """Identifies what a model trained on ``rows`` with today's recipe would be."""
+    recipe = json.dumps([INTENT_SPEC.as_dict(), LANGUAGE_SPEC.as_dict()], sort_keys=True)
+    digest = hashlib.sha256(recipe.encode())
+    digest.update(data_sha256([r.text for r in rows], [r.label for r in rows]).encode())
+    return digest.hexdigest()
+
+
+def choose_threshold(cv: CrossValidation) -> tuple[float, dict[str, float]]:
+    """The fallback threshold, from out-of-fold probabilities (see :data:`THRESHOLD_RULE`).
+
+    With many intents and few examples each, probabilities spread over more classes and the
+    best threshold is lower; with few well-separated intents it is higher. Choosing it on
+    cross-validated predictions adapts it to the data instead of fixing one number.
+    Returns the threshold and the cross-validated figures it gives.
+    """
+    classes = cv.labels
+    probabilities = cv.probabilities
+    truth = np.array([classes.index(label) for label in cv.truth])
+    top = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    in_scope = truth != classes.index(OUT_OF_SCOPE)
+    scored = []
+    for threshold in np.round(np.arange(0.0, 0.96, 0.01), 2):
+        accepted = (top != classes.index(OUT_OF_SCOPE)) & (confidence >= threshold)
+        in_scope_accuracy = float((accepted & (top == truth))[in_scope].mean())
+        fallback_rate = float((~accepted)[~in_scope].mean()) if (~in_scope).any() else 1.0
+        scored.append(((in_scope_accuracy + fallback_rate) / 2, threshold, in_scope_accuracy, fallback_rate))
+    best = max(s[0] for s in scored)
+    # Among equally good thresholds take the middle one: the farthest from both failure modes.
+    tied = [s for s in scored if s[0] >= best - 1e-9]
+    score, threshold, in_scope_accuracy, fallback_rate = tied[len(tied) // 2]
+    return float(threshold), {
+        "in_scope_accuracy": round(in_scope_accuracy, 4),
+        "out_of_scope_fallback": round(fallback_rate, 4),
+    }
+
+
+def train_intent_model(
+    rows: Sequence[Row],
+    out: Path,
+    *,
+    source: str,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Train the intent and language classifiers on ``rows``, save them, return the manifest."""
+    labels = [r.label for r in rows]
+    if len(set(labels) - {OUT_OF_SCOPE}) < 1:
+        raise TrainingDataError("no intents to learn: no plugin registers any intent")
+    texts = [r.text for r in rows]
+    intents = train(INTENT_SPEC, texts, labels, progress=progress)
+    threshold, figures = choose_threshold(intents.cv)
+    languages = [r for r in rows if r.language in LANGUAGES]
+    language = train(
+        LANGUAGE_SPEC, [r.text for r in languages], [r.language for r in languages], progress=progress
+    )
+    model = IntentModel(intents=intents.model, language=language.model, threshold=threshold)
+    sources: dict[str, str] = {}
+    for row in rows:
+        sources.setdefault(row.label, row.source)
+    manifest = {
+        "kind": "intent",
+        "labels": intents.model.classes,
+        "intents": {name: sources[name] for name in intents.model.classes},
+        "threshold": threshold,
+        "threshold_rule": THRESHOLD_RULE,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "training_key": training_key(rows),
+        "data": {
+            "source": source,
+            "sha256": intents.data_sha256,
+            "rows": intents.rows,
+            "label_counts": intents.label_counts,
+        },
+        "cv": {**intents.cv.summary(), **figures},
+        "language_cv": language.cv.summary(),
+        "fit_seconds": round(intents.fit_seconds + language.fit_seconds, 2),
+        "features": intents.model.n_features,
+        "spec": INTENT_SPEC.as_dict(),
+    }
+    return save_model(model, out, manifest)

@@ -1,0 +1,338 @@
+"""``ticketbot shell``: the console bot (cmd2).
+
+Every line is a chat message except the few console commands (``help``/``aide``, ``plugins``,
+``quit``/``exit``/``quitter``), so shell syntax (``|``, ``>``, ``<``, ``;``, ``&``, ``#``,
+quotes, backslashes) is never executed, redirected, cut or dropped: chat lines do not go
+through cmd2's command parser at all. cmd2's own power-user commands (``shell``, ``py``,
+``run_script``, ``edit``, ``alias``, ``macro``, ``set``...) are removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import cmd2
+from rich.table import Table
+from rich.text import Text
+
+from ticketbot.bot import Bot
+from ticketbot.client import ApiClient
+from ticketbot.paths import data_dir
+
+log = logging.getLogger("ticketbot")
+
+PROMPT = "ticketbot> "
+EXIT_WORDS = frozenset({"quit", "exit", "quitter", "bye"})
+HELP_WORDS = {"help": "en", "aide": "fr"}
+CONSOLE_COMMANDS = frozenset({"plugins"}) | EXIT_WORDS
+REMOVED_COMMANDS = (
+    "alias", "edit", "history", "ipy", "macro", "py", "run_pyscript", "run_script", "set",
+    "shell", "shortcuts", "_relative_run_script",
+)
+
+INTRO = {
+    "fr": "Bonjour ! Je suis ticketbot. Décrivez votre problème, ou demandez à voir ou supprimer "
+    "un ticket. Tapez « aide » pour voir ce que je sais faire, « quitter » pour sortir.",
+    "en": "Hello! I'm ticketbot; type 'help' in English.",
+}
+
+
+class ConsoleChannel:
+    """The :class:`ticketbot.dialogue.Channel` of the console."""
+
+    def __init__(self, app: TicketShell) -> None:
+        self.app = app
+
+    def say(self, text: str) -> None:
+        self.app.poutput(text)
+
+    def ask(self, prompt: str) -> str | None:
+        try:
+            return self.app.read_input(f"{prompt} ")
+        except (EOFError, KeyboardInterrupt):
+            self.app.poutput("")
+            return None
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        table = Table(*columns, title=Text(title), title_justify="left")
+        for row in rows:
+            # Text(): user data is never read as rich markup.
+            table.add_row(*(Text(cell) for cell in row))
+        self.app.poutput(table)
+
+
+class TicketShell(cmd2.Cmd):
+    """The console. ``bot_factory`` builds the :class:`Bot` once the channel exists."""
+
+    def __init__(
+        self,
+        bot_factory: Callable[[ConsoleChannel], Bot],
+        *,
+        before_chat: Callable[[], None] | None = None,
+        history_file: Path | None = None,
+        stdin: Any = None,
+        stdout: Any = None,
+    ) -> None:
+        super().__init__(
+            stdin=stdin,
+            stdout=stdout,
+            allow_cli_args=False,
+            allow_redirection=False,
+            allow_clipboard=False,
+            terminators=[],
+            shortcuts={},
+            multiline_commands=[],
+            include_py=False,
+            include_ipy=False,
+            persistent_history_file=str(history_file) if history_file else "",
+            auto_suggest=False,
+        )
+        self.prompt = PROMPT
+        self.channel = ConsoleChannel(self)
+        self.bot = bot_factory(self.channel)
+        self._before_chat = before_chat
+        self.hidden_commands.extend(["_eof", "eof", "bye", "exit", "quitter"])
+        if stdin is not None:
+            self.use_rawinput = False
+
+    # -- routing -------------------------------------------------------------------------
+
+    def onecmd_plus_hooks(self, line: str, *, add_to_history: bool = True, **kwargs: Any) -> bool:
+        """Console commands go to cmd2; every other line is a chat message, untouched."""
+        if self._is_console_command(line):
+            return super().onecmd_plus_hooks(line, add_to_history=add_to_history, **kwargs)
+        if add_to_history and line.strip():
+            self.history.append(cmd2.Statement("", raw=line, command=""))
+        try:
+            self.chat(line)
+        except KeyboardInterrupt:
+            self.poutput("^C")
+        return False
+
+    def _is_console_command(self, line: str) -> bool:
+        words = line.split()
+        if line == "_eof":
+            return True
+        if not words:
+            return False
+        first = words[0].casefold()
+        if first in HELP_WORDS:
+            return len(words) == 1 or (len(words) == 2 and self._help_topic(words[1]) is not None)
+        return len(words) == 1 and first in CONSOLE_COMMANDS
+
+    def chat(self, line: str) -> None:
+        """Answer one chat line."""
+        if not line.strip():
+            return
+        if self._before_chat is not None:
+            self._before_chat()
+        self.bot.handle(line)
+
+    # -- commands ------------------------------------------------------------------------
+
+    def do_help(self, statement: cmd2.Statement) -> None:
+        """Say what the bot understands (in the conversation's language)."""
+        self._show_help(statement, default_language=None)
+
+    def do_aide(self, statement: cmd2.Statement) -> None:
+        """Dire ce que le bot comprend (en français)."""
+        self._show_help(statement, default_language="fr")
+
+    def _show_help(self, statement: cmd2.Statement, default_language: str | None) -> None:
+        language = default_language or (self.bot.language if self._chatted else "en")
+        if statement.command == "help" and self._chatted:
+            language = self.bot.language
+        topic = statement.args.strip()
+        if topic:
+            self.poutput(self._help_topic(topic, language) or "")
+            return
+        fr = language == "fr"
+        lines = ["Je comprends (en français ou en anglais) :" if fr else "I understand (in English or French):"]
+        open_quote, close_quote = ("« ", " »") if fr else ('"', '"')
+        for name, description, example in self.bot.capabilities(language):
+            lines.append(f"  • {description}")
+            lines.append(f"      {'ex.' if fr else 'e.g.'} {open_quote}{example}{close_quote}   [{name}]")
+        if len(self.bot.intents) == 0:
+            lines.append("  (aucune intention : aucun plugin n'est chargé)" if fr else "  (no intents: no plugin is loaded)")
+        lines.append("")
+        lines.append(
+            "Commandes : aide, plugins (les plugins installés), quitter."
+            if fr
+            else "Commands: help, plugins (installed plugins), quit."
+        )
+        self.poutput("\n".join(lines))
+
+    def _help_topic(self, topic: str, language: str = "en") -> str | None:
+        topic = topic.casefold()
+        entry = self.bot.intents.get(topic)
+        if entry is not None:
+            intent = entry.intent
+            examples = "\n".join(f"  - {e}" for e in list(intent.examples[language])[:5])
+            return f"{intent.name} ({entry.plugin}): {intent.description[language]}\n{examples}"
+        fr = language == "fr"
+        commands = {
+            "plugins": "liste les plugins installés" if fr else "list the installed plugins",
+            "quit": "quitter le bot" if fr else "leave the bot",
+            "help": "ce que le bot comprend" if fr else "what the bot understands",
+        }
+        commands.update(aide=commands["help"], quitter=commands["quit"], exit=commands["quit"])
+        return f"{topic}: {commands[topic]}" if topic in commands else None
+
+    @property
+    def _chatted(self) -> bool:
+        return any(item.statement.command == "" for item in self.history)
+
+    def do_plugins(self, statement: cmd2.Statement) -> None:
+        """List the installed plugins with their intents and hooks."""
+        from ticketbot.reports import plugins_table
+
+        self.poutput(plugins_table(self.bot.plugins.describe()))
+
+    def do_quit(self, statement: cmd2.Statement) -> bool:
+        """Leave the bot."""
+        self.poutput("Au revoir !" if self.bot.language == "fr" else "Goodbye!")
+        return True
+
+    do_exit = do_quitter = do_bye = do_quit
+
+    def do__eof(self, statement: cmd2.Statement) -> bool:
+        """Ctrl-D leaves the bot."""
+        self.poutput("")
+        return self.do_quit(statement)
+
+    def default(self, statement: cmd2.Statement) -> None:
+        """Unreachable through routing; kept so that nothing is ever executed by cmd2."""
+        self.chat(statement.raw)
+
+
+for _name in REMOVED_COMMANDS:
+    # A non-callable attribute hides cmd2's built-in command of that name completely.
+    setattr(TicketShell, f"do_{_name}", None)
+    setattr(TicketShell, f"help_{_name}", None)
+    setattr(TicketShell, f"complete_{_name}", None)
+for _name in ("alias", "macro"):
+    for _sub in ("create", "delete", "list"):
+        setattr(TicketShell, f"_{_name}_{_sub}", None)
+
+
+# -- start-up ----------------------------------------------------------------------------
+
+
+class Startup:
+    """What the shell starts in the background so that the prompt appears at once."""
+
+    def __init__(self, api_url: str | None, api_key: str | None, model: Path | None) -> None:
+        self.embedded = None
+        if api_url is None:
+            from ticketbot.server import EmbeddedServer
+
+            self.embedded = EmbeddedServer(_api_settings())
+            self.embedded.start()
+            api_url = self.embedded.url
+        self.api_url = api_url
+        self.api_key = api_key
+        self.explicit_model = model
+        self.parser_future: Future[Any] = Future()
+        self.notice: str | None = None
+
+    def start_model(self, plugins: Any) -> None:
+        """Find (or train) the intent model in a background thread."""
+
+        def load() -> None:
+            try:
+                from ticketbot.nlu.loader import resolve_intent_model
+                from ticketbot.nlu.parser import Parser
+
+                choice = resolve_intent_model(plugins.intents, self.explicit_model)
+                self.notice = choice.notice()
+                self.parser_future.set_result(Parser(choice.model, plugins.entity_extractors))
+            except BaseException as error:  # noqa: BLE001 - reported on the first line
+                self.parser_future.set_exception(error)
+
+        threading.Thread(target=load, name="ticketbot-model", daemon=True).start()
+
+    def parser(self) -> Any:
+        """The parser, waiting for the background load if needed."""
+        parser = self.parser_future.result()
+        return parser
+
+    def wait_api(self) -> str | None:
+        """Wait for the embedded API; an error sentence if it could not start."""
+        if self.embedded is None:
+            return None
+        if self.embedded.wait_ready(timeout=60):
+            return None
+        reason = self.embedded.error or "timed out"
+        return (
+            f"L'API intégrée n'a pas pu démarrer ({reason}). / "
+            f"The embedded API could not start ({reason})."
+        )
+
+    def stop(self) -> None:
+        """Stop the embedded API, if any."""
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+def _api_settings() -> Any:
+    from api.settings import Settings
+
+    return Settings()
+
+
+def run_shell(api_url: str | None = None, model: Path | None = None) -> int:
+    """Run the console bot until the user leaves; returns the exit code."""
+    from ticketbot.ml.store import ModelError
+    from ticketbot.plugin_manager import get_plugin_manager
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    api_url = api_url or os.environ.get("TICKETBOT_API_URL") or None
+    startup = Startup(api_url, os.environ.get("TICKETBOT_API_KEY"), model)
+    try:
+        plugins = get_plugin_manager()
+        registry = plugins.intents
+        startup.start_model(plugins)
+        api = ApiClient(startup.api_url, api_key=startup.api_key)
+        state = {"notified": False}
+
+        def parser() -> Any:
+            try:
+                result = startup.parser()
+            except ModelError as error:
+                raise SystemExit(f"ticketbot: error: {error}") from None
+            if startup.notice and not state["notified"]:
+                state["notified"] = True
+                app.poutput(startup.notice)
+            return result
+
+        def before_chat() -> None:
+            problem = startup.wait_api()
+            if problem:
+                app.perror(problem)
+
+        app = TicketShell(
+            lambda channel: Bot(plugins, api, channel, parser),
+            before_chat=before_chat,
+            history_file=data_dir() / "history",
+        )
+        for problem in plugins.problems:
+            app.perror(f"warning: {problem}")
+        del registry
+        app.poutput(INTRO["fr"])
+        return app.cmdloop()
+    except Exception as error:  # noqa: BLE001 - intent conflicts and the like: one clear line
+        from ticketbot.intents import IntentConflict
+
+        if isinstance(error, IntentConflict | ModelError):
+            print(f"ticketbot: error: {error}", file=sys.stderr)
+            return 1
+        raise
+    finally:
+        startup.stop()
