@@ -10,13 +10,14 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PROJECT_FILES := setup.cfg pyproject.toml
 
-.PHONY: run serve test bench lint clean help
+.PHONY: run serve test bench lint models clean help
 
 help:
 	@echo "make run    set up .venv and start the console bot (embedded API, local SQLite)"
 	@echo "make serve  set up .venv and run the ticket API on http://127.0.0.1:8000"
 	@echo "make test   set up .venv with the test extras and run the whole test suite"
 	@echo "make bench  run the benchmarks and update BENCHMARKS.md"
+	@echo "make models retrain the shipped models from the bundled data"
 	@echo "make lint   ruff"
 	@echo "make clean  remove .venv and caches"
 
@@ -35,14 +36,18 @@ $(TEST_STAMP): $(BIN)/python $(PROJECT_FILES)
 	@touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)
-	@echo "The console shell is not built yet: starting the ticket API instead on http://127.0.0.1:8000 (docs at /docs)."
-	$(BIN)/ticketbot serve
+	$(BIN)/ticketbot shell
 
 serve: $(RUN_STAMP)
 	$(BIN)/ticketbot serve
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
+
+models: $(RUN_STAMP)
+	$(BIN)/ticketbot train department
+	TICKETBOT_LOAD_PLUGINS=create_ticket,read_ticket,delete_ticket,entities,fallback \
+		$(BIN)/ticketbot train intent --out trained_models/intent.pkl
 
 lint: $(TEST_STAMP)
 	$(BIN)/python -m pip install --quiet ruff

@@ -18,8 +18,8 @@ DEPARTMENTS = ("IT", "HR", "Finance", "Facilities", "Legal")
 
 DEPARTMENT_SPEC = TrainingSpec(
     features=(
-        FeatureSpec("word", 1, 2, min_df=1),
-        FeatureSpec("char_wb", 2, 5, min_df=2),
+        FeatureSpec("word", 1, 1),
+        FeatureSpec("char_wb", 2, 5),
     ),
     C=10.0,
 )

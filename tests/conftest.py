@@ -97,3 +97,27 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         reasons[reason.removeprefix("Skipped: ")] += 1
     for reason, count in reasons.items():
         terminalreporter.write_line(f"SKIPPED {count} tests: {reason}")
+
+
+@pytest.fixture
+def live_api(tmp_path: Path):
+    """A real ticket API (HTTP, SQLite file) in a thread; yields its ApiClient."""
+    from ticketbot.testing import running_api
+
+    with running_api(tmp_path) as api:
+        yield api
+
+
+@pytest.fixture
+def fake_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A directory on sys.path where tests "install" fake plugin distributions."""
+    import sys
+
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    before = set(sys.modules)
+    yield site
+    for name in set(sys.modules) - before:
+        if name.startswith("fake_"):
+            del sys.modules[name]

@@ -104,3 +104,50 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def install_fake_plugin(
+    directory: Path,
+    module_name: str,
+    source: str,
+    *,
+    entry_name: str | None = None,
+    distribution: str = "ticketbot-fake",
+    version: str = "1.0",
+) -> None:
+    """Make ``directory`` hold an installed distribution exposing one ``ticketbot`` plugin.
+
+    Put ``directory`` on ``sys.path`` (``monkeypatch.syspath_prepend``) to "install" it.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{module_name}.py").write_text(source, encoding="utf-8")
+    info = directory / f"{distribution.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n", encoding="utf-8"
+    )
+    with open(info / "entry_points.txt", "a", encoding="utf-8") as handle:
+        handle.write(f"[ticketbot]\n{entry_name or module_name} = {module_name}\n")
+
+
+FAKE_INTENT_PLUGIN = '''
+from ticketbot import hookimpl
+from ticketbot.intents import Intent
+
+def answer(turn):
+    turn.say(fr="Il fait beau au bureau.", en="The office weather is fine.")
+
+@hookimpl
+def register_intents(register):
+    register(Intent(
+        name={name!r},
+        description={{"fr": "la météo du bureau", "en": "the office weather"}},
+        examples={{
+            "fr": ["quel temps au bureau", "météo du bureau", "il fait chaud au bureau ?",
+                   "la clim du bureau est réglée sur combien", "température du bureau"],
+            "en": ["office weather", "how warm is the office", "office temperature",
+                   "is it cold in the office", "weather in the building"],
+        }},
+        handler=answer,
+    ))
+'''

@@ -398,9 +398,9 @@ def _run_plugins(args: argparse.Namespace) -> int:
     if args.json:
         _json_line({"plugins": described, "problems": [str(p) for p in plugins.problems]})
         return EXIT_OK
-    from ticketbot.reports import print_plugins
+    from ticketbot.reports import plugins_text
 
-    print_plugins(described)
+    print(plugins_text(described))
     return EXIT_OK
 
 

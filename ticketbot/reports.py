@@ -33,25 +33,17 @@ def print_report(report: dict[str, Any], title: str) -> None:
     console.print(confusion)
 
 
-def plugins_table(described: list[dict[str, Any]]) -> Any:
-    """A rich table of plugins (name, version, source, intents, entities, hooks)."""
-    from rich.table import Table
-
-    table = Table("plugin", "version", "from", "intents", "entities", "hooks", title="plugins")
+def plugins_text(described: list[dict[str, Any]]) -> str:
+    """The plugins, one block each (readable at any terminal width)."""
+    if not described:
+        return "no plugins loaded (see TICKETBOT_LOAD_PLUGINS)"
+    blocks = []
     for plugin in described:
-        table.add_row(
-            plugin["name"],
-            plugin["version"] or "",
-            plugin["source"],
-            ", ".join(plugin["intents"]) or "-",
-            ", ".join(plugin["entities"]) or "-",
-            ", ".join(plugin["hooks"]),
-        )
-    return table
-
-
-def print_plugins(described: list[dict[str, Any]]) -> None:
-    """Print the plugins table."""
-    from rich.console import Console
-
-    Console().print(plugins_table(described))
+        lines = [f"{plugin['name']} {plugin['version'] or ''} ({plugin['source']})".replace("  ", " ")]
+        if plugin["intents"]:
+            lines.append(f"  intents: {', '.join(plugin['intents'])}")
+        if plugin["entities"]:
+            lines.append(f"  entities: {', '.join(plugin['entities'])}")
+        lines.append(f"  hooks: {', '.join(plugin['hooks']) or '-'}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)

@@ -191,9 +191,9 @@ class TicketShell(cmd2.Cmd):
 
     def do_plugins(self, statement: cmd2.Statement) -> None:
         """List the installed plugins with their intents and hooks."""
-        from ticketbot.reports import plugins_table
+        from ticketbot.reports import plugins_text
 
-        self.poutput(plugins_table(self.bot.plugins.describe()))
+        self.poutput(plugins_text(self.bot.plugins.describe()))
 
     def do_quit(self, statement: cmd2.Statement) -> bool:
         """Leave the bot."""

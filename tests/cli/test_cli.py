@@ -41,12 +41,12 @@ def test_each_subcommand_has_help(args, capsys):
 
 
 def test_classify_arguments_print_json_lines():
-    result = run("classify", "Le chauffage ne marche plus", "Please review this NDA")
+    result = run("classify", "La climatisation fuit dans la salle B", "Please review this NDA")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["department"] for line in lines] == ["Facilities", "Legal"]
     assert set(lines[0]) == {"text", "department", "confidence", "ranking"}
-    assert lines[0]["text"] == "Le chauffage ne marche plus"
+    assert lines[0]["text"] == "La climatisation fuit dans la salle B"
     assert len(lines[0]["ranking"]) == 3
 
 

@@ -1,0 +1,102 @@
+"""The real ``ticketbot shell`` program in a pseudo-terminal (pexpect), embedded API and all."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.support import ticketbot_command
+
+pytestmark = pytest.mark.e2e
+PROMPT = "ticketbot>"  # prompt-toolkit draws the trailing space as a cursor move
+
+
+def spawn_shell(data_dir: Path, cwd: Path, **env: str) -> pexpect.spawn:
+    command, *args = ticketbot_command("shell")
+    child = pexpect.spawn(
+        command,
+        args,
+        cwd=str(cwd),
+        env={
+            **os.environ,
+            "TICKETBOT_DATA_DIR": str(data_dir),
+            "PROMPT_TOOLKIT_NO_CPR": "1",
+            "TERM": "xterm",
+            **env,
+        },
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(50, 200),
+    )
+    child.expect_exact(PROMPT)
+    return child
+
+
+def test_create_list_delete_in_french_and_shell_syntax_is_text(tmp_path: Path):
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    (workdir / "x").write_text("must survive")
+    child = spawn_shell(tmp_path / "data", workdir)
+    try:
+        child.sendline("nouveau ticket : mon imprimante fait un bruit bizarre")
+        child.expect(r"Ticket n°(\d+) créé : « Mon imprimante fait un bruit bizarre »")
+        ticket_id = child.match.group(1)
+        child.expect_exact(PROMPT)
+
+        child.sendline("liste les tickets")
+        child.expect("Derniers tickets")
+        child.expect("Mon imprimante fait un bruit bizarre")
+        child.expect_exact(PROMPT)
+
+        child.sendline(f"supprime le ticket {ticket_id}")
+        child.expect(re.escape(f"Supprimer définitivement le ticket n°{ticket_id} ? (oui/non)"))
+        child.sendline("oui")
+        child.expect_exact(f"Ticket n°{ticket_id} supprimé.")
+        child.expect_exact(PROMPT)
+
+        child.sendline("nouveau ticket : la sauvegarde affiche | rm -rf x > y")
+        child.expect(r"Ticket n°\d+ créé : « La sauvegarde affiche \| rm -rf x > y »")
+        child.expect_exact(PROMPT)
+
+        child.sendline("quitter")
+        child.expect_exact("Au revoir !")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    assert (workdir / "x").read_text() == "must survive"
+    assert not (workdir / "y").exists()
+    assert (tmp_path / "data" / "tickets.db").exists()
+    assert (tmp_path / "data" / "history").exists()
+
+
+def test_english_and_ctrl_d(tmp_path: Path):
+    child = spawn_shell(tmp_path / "data", tmp_path)
+    try:
+        child.sendline("show ticket 42")
+        child.expect_exact("I can't find ticket #42")
+        child.expect_exact(PROMPT)
+        child.sendeof()
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+
+
+def test_remote_api_unreachable_is_one_sentence(tmp_path: Path):
+    from tests.support import free_port
+
+    child = spawn_shell(tmp_path / "data", tmp_path, TICKETBOT_API_URL=f"http://127.0.0.1:{free_port()}")
+    try:
+        child.sendline("liste les tickets")
+        child.expect("ne répond pas pour le moment")
+        child.expect_exact(PROMPT)
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert "Traceback" not in (child.before or "")

@@ -1,0 +1,99 @@
+"""Every hook of ticketbot/hookspecs.py, exercised through the bot as a plugin would use it."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from tests.support import FAKE_INTENT_PLUGIN, install_fake_plugin
+from ticketbot import hookimpl, hookspecs
+from ticketbot.bot import Bot
+from ticketbot.nlu.loader import resolve_intent_model
+from ticketbot.nlu.parser import Parser
+from ticketbot.plugin_manager import get_plugin_manager
+from ticketbot.testing import ScriptedChannel, converse, plugins_with
+
+HOOKS = sorted(name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "ticketbot_spec"))
+
+
+def test_the_hooks_tested_here_are_all_the_hooks():
+    assert HOOKS == ["fallback_reply", "register_entity_extractors", "register_intents"]
+
+
+def bot_for(plugins, api) -> Bot:
+    choice = resolve_intent_model(plugins.intents)
+    return Bot(plugins, api, ScriptedChannel(), Parser(choice.model, plugins.entity_extractors))
+
+
+def test_register_intents_adds_an_intent_the_bot_answers(fake_site, live_api):
+    install_fake_plugin(fake_site, "fake_weather", FAKE_INTENT_PLUGIN.format(name="office_weather"))
+    plugins = get_plugin_manager()
+    assert plugins.intents.get("office_weather").intent.description["en"] == "the office weather"
+    bot = bot_for(plugins, live_api)
+    assert "Il fait beau au bureau." in converse(bot, "quel temps fait-il au bureau ?")
+    assert "The office weather is fine." in converse(bot, "how warm is the office today")
+
+
+class TicketRefExtractor:
+    @hookimpl
+    def register_entity_extractors(self, register):
+        register("ticket_ref", lambda text: "REF-7" if "REF-7" in text else None)
+        register("department", lambda text: "Legal" if "avocat" in text else None)
+
+
+def test_register_entity_extractors_adds_entities(live_api):
+    plugins = plugins_with(TicketRefExtractor())
+    bot = bot_for(plugins, live_api)
+    parse = bot.parser.parse("montre le ticket 12 REF-7")
+    assert parse.entities == {"ticket_id": 12, "ticket_ref": "REF-7"}
+    # The built-in extractor was registered first, so it wins when both find a value.
+    assert bot.parser.parse("tickets RH pour l'avocat").entities["department"] == "HR"
+    assert bot.parser.parse("tickets de l'avocat").entities["department"] == "Legal"
+
+
+class FailingExtractor:
+    @hookimpl
+    def register_entity_extractors(self, register):
+        register("boom", lambda text: 1 / 0)
+
+
+def test_a_failing_extractor_is_skipped(live_api):
+    plugins = plugins_with(FailingExtractor())
+    assert plugins.entity_extractors.extract("ticket 5") == {"ticket_id": 5}
+
+
+class PoliteFallback:
+    @hookimpl
+    def fallback_reply(self, turn):
+        return turn.t("Je transmets à un humain.", "Passing you to a human.")
+
+
+class SilentFallback:
+    @hookimpl(tryfirst=True)
+    def fallback_reply(self, turn):
+        return None
+
+
+def test_fallback_reply_is_firstresult_and_overrides_the_built_in(live_api):
+    bot = bot_for(plugins_with(PoliteFallback(), SilentFallback()), live_api)
+    assert converse(bot, "quel temps fait-il à Lyon ?") == "Je transmets à un humain."
+    assert converse(bot, "tell me a joke about cats") == "Passing you to a human."
+
+
+def test_built_in_fallback_lists_what_the_bot_can_do(live_api):
+    bot = bot_for(get_plugin_manager(), live_api)
+    answer = converse(bot, "raconte-moi une blague")
+    assert "Je n'ai pas compris" in answer
+    for intent in ("créer un ticket", "supprimer un ticket", "consulter un ticket"):
+        assert intent in answer
+    assert "« montre le ticket 42 »" in answer
+    assert live_api.list_tickets()["total"] == 0
+
+
+@pytest.mark.parametrize("module", ["plugins.create_ticket", "plugins.read_ticket", "plugins.delete_ticket", "plugins.entities", "plugins.fallback"])
+def test_built_in_plugins_only_use_the_public_plugin_api(module):
+    source = importlib.import_module(module).__file__
+    text = open(source, encoding="utf-8").read()
+    assert "from ticketbot import hookimpl" in text
+    assert "peewee" not in text and "import api" not in text and "from api" not in text
