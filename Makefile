@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PROJECT_FILES := setup.cfg pyproject.toml
+EXAMPLE_PLUGIN := plugins/ticketbot-stats
 
 .PHONY: run serve test bench lint models clean help
 
@@ -30,9 +31,9 @@ $(RUN_STAMP): $(BIN)/python $(PROJECT_FILES)
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
-$(TEST_STAMP): $(BIN)/python $(PROJECT_FILES)
+$(TEST_STAMP): $(BIN)/python $(PROJECT_FILES) $(EXAMPLE_PLUGIN)/setup.cfg
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e $(EXAMPLE_PLUGIN)
 	@touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)

@@ -30,7 +30,7 @@ def test_shipped_manifest():
 
 
 def test_shipped_model_matches_the_built_in_plugins(monkeypatch):
-    monkeypatch.setenv("TICKETBOT_LOAD_PLUGINS", "-nothing")
+    monkeypatch.setenv("TICKETBOT_LOAD_PLUGINS", "-ticketbot_stats")
     choice = resolve_intent_model(get_plugin_manager().intents)
     assert choice.path == shipped_model("intent") and not choice.retrained
 
@@ -89,10 +89,10 @@ def test_new_intents_retrain_into_the_user_directory_and_back(fake_site, monkeyp
     assert "+office_weather" in first.notice() and "\n" not in first.notice()
     again = resolve_intent_model(get_plugin_manager().intents)
     assert not again.retrained and again.path == first.path
-    monkeypatch.setenv("TICKETBOT_LOAD_PLUGINS", "-fake_weather")
+    monkeypatch.setenv("TICKETBOT_LOAD_PLUGINS", "-fake_weather,-ticketbot_stats")
     back = resolve_intent_model(get_plugin_manager().intents)
     assert back.path == shipped_model("intent") and not back.retrained
-    monkeypatch.setenv("TICKETBOT_LOAD_PLUGINS", "-read_ticket")
+    monkeypatch.setenv("TICKETBOT_LOAD_PLUGINS", "-read_ticket,-ticketbot_stats")
     fewer = resolve_intent_model(get_plugin_manager().intents)
     assert fewer.retrained and fewer.removed == ("read_ticket",)
     assert "read_ticket" not in fewer.manifest["labels"]
