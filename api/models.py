@@ -65,7 +65,7 @@ class ApiKey(peewee.Model):
     name = peewee.CharField(max_length=100, unique=True)
     role = peewee.CharField(max_length=20)
     key_hash = peewee.CharField(max_length=64, unique=True)
-    prefix = peewee.CharField(max_length=16)
+    prefix = peewee.CharField(max_length=16, index=True)
     created_at = UTCDateTimeField(default=utc_now)
     revoked_at = UTCDateTimeField(null=True)
 

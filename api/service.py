@@ -10,6 +10,7 @@ import peewee
 from fastapi import Request
 
 from api.classifier import DepartmentClassifier
+from api.keys import KeyStore
 from api.models import BoundModels
 from api.settings import Settings
 
@@ -23,8 +24,12 @@ class Service:
     settings: Settings
     models: BoundModels
     classifier: DepartmentClassifier
+    keys: KeyStore = field(init=False)
     _schema_ready: bool = False
     _schema_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.keys = KeyStore(self.models)
 
     @property
     def database(self) -> peewee.Database:

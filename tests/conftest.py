@@ -87,7 +87,16 @@ def client(api_settings):
     from api.app import create_app
 
     with TestClient(create_app(api_settings)) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {new_key(test_client, 'admin')}"
         yield test_client
+
+
+def new_key(test_client, role: str, name: str | None = None) -> str:
+    """Create a key of ``role`` in the app behind ``test_client``."""
+    import uuid
+
+    _, key = test_client.app.state.service.keys.create(name or f"{role}-{uuid.uuid4().hex[:8]}", role)
+    return key
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

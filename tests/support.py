@@ -51,9 +51,31 @@ class ServerProcess:
         self.extra = extra
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen[str] | None = None
+        self.key: str | None = None
+
+    def create_key(self, role: str = "admin", name: str | None = None) -> str:
+        """Create a key with `ticketbot keys create` on this server's database."""
+        import uuid
+
+        result = subprocess.run(
+            ticketbot_command(
+                "keys", "create", "--name", name or f"{role}-{uuid.uuid4().hex[:8]}",
+                "--role", role, "--database-url", self.database_url,
+            ),
+            env=self.env, capture_output=True, text=True, timeout=60, check=True,
+        )
+        return result.stdout.strip()
+
+    def session(self, key: str | None = None) -> requests.Session:
+        """A requests session sending ``key`` (default: the admin key made at start)."""
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {key or self.key}"
+        return session
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        """Start it and wait until /health answers."""
+        """Start it (with an admin key in :attr:`key`) and wait until /health answers."""
+        if self.key is None:
+            self.key = self.create_key("admin")
         self.process = subprocess.Popen(
             ticketbot_command(
                 "serve", "--port", str(self.port), "--database-url", self.database_url,

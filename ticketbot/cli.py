@@ -72,7 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ticketbot {ticketbot.__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for add in (_add_shell, _add_serve, _add_train, _add_classify, _add_parse, _add_eval, _add_plugins, _add_models):
+    for add in (
+        _add_shell, _add_serve, _add_train, _add_classify, _add_parse, _add_eval, _add_plugins,
+        _add_models, _add_keys,
+    ):
         add(commands)
     return parser
 
@@ -513,6 +516,97 @@ def _run_models(args: argparse.Namespace) -> int:
         print(f"  labels: {', '.join(entry['labels'])}")
         if cv:
             print(f"  {cv['folds']}-fold CV accuracy {cv['accuracy']:.4f}, macro-F1 {cv['macro_f1']:.4f}")
+    return EXIT_OK
+
+
+# -- keys ------------------------------------------------------------------------------------
+
+
+def _add_keys(commands: Any) -> None:
+    keys = commands.add_parser(
+        "keys",
+        help="create, list and revoke API keys",
+        description="Manage the API keys of a ticket database. Roles: requester (creates "
+        "tickets; reads, lists and deletes its own), agent (reads and lists all tickets), "
+        "admin (everything).",
+    )
+    actions = keys.add_subparsers(title="actions", metavar="ACTION")
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument(
+        "--database-url",
+        help="the API's database (default: TICKETBOT_DATABASE_URL, else the SQLite file in "
+        "your data directory)",
+    )
+    create = actions.add_parser(
+        "create", parents=[database], help="create a key (printed once)",
+        description="Create a key and print it once, alone on its line; only its hash is stored.",
+    )
+    create.add_argument("--name", required=True, help="who or what uses the key (unique)")
+    create.add_argument("--role", required=True, choices=["requester", "agent", "admin"])
+    create.set_defaults(handler=_run_keys_create)
+    listing = actions.add_parser("list", parents=[database], help="list keys (never the keys themselves)")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=_run_keys_list)
+    revoke = actions.add_parser("revoke", parents=[database], help="revoke a key by name")
+    revoke.add_argument("name", help="name of the key to revoke")
+    revoke.set_defaults(handler=_run_keys_revoke)
+    keys.set_defaults(handler=lambda args: _usage(keys))
+
+
+def _key_store(database_url: str | None) -> Any:
+    from api.db import DatabaseConfigError, connect_database
+    from api.keys import KeyStore
+    from api.models import bind_models
+
+    settings = _api_settings(database_url=database_url)
+    try:
+        models = bind_models(connect_database(settings))
+        models.create_tables()
+    except DatabaseConfigError as error:
+        raise CommandError(str(error)) from None
+    except Exception as error:  # noqa: BLE001 - peewee/driver errors: say which database
+        raise CommandError(f"cannot open the database {settings.database_url}: {error}") from None
+    return KeyStore(models)
+
+
+def _run_keys_create(args: argparse.Namespace) -> int:
+    from api.keys import ApiKeyError
+
+    store = _key_store(args.database_url)
+    try:
+        principal, key = store.create(args.name, args.role)
+    except ApiKeyError as error:
+        raise CommandError(str(error)) from None
+    print(
+        f"created {principal.role} key {principal.name!r}; it is shown only once, keep it "
+        "secret (send it as 'Authorization: Bearer <key>'):",
+        file=sys.stderr,
+    )
+    print(key)
+    return EXIT_OK
+
+
+def _run_keys_list(args: argparse.Namespace) -> int:
+    keys = _key_store(args.database_url).list()
+    if args.json:
+        _json_line({"keys": keys})
+        return EXIT_OK
+    if not keys:
+        print("no keys yet: create one with `ticketbot keys create --name NAME --role ROLE`")
+    for key in keys:
+        state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "active"
+        print(f"{key['name']:<24} {key['role']:<10} {key['prefix']}…  created {key['created_at']}  {state}")
+    return EXIT_OK
+
+
+def _run_keys_revoke(args: argparse.Namespace) -> int:
+    from api.keys import ApiKeyError
+
+    try:
+        _key_store(args.database_url).revoke(args.name)
+    except ApiKeyError as error:
+        raise CommandError(str(error)) from None
+    print(f"revoked key {args.name!r}")
     return EXIT_OK
 
 

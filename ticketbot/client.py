@@ -103,8 +103,14 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = session or requests.Session()
+        self.use_key(api_key)
+
+    def use_key(self, api_key: str | None) -> None:
+        """Send ``api_key`` with every request from now on (None: no key)."""
         if api_key:
             self.session.headers["Authorization"] = f"Bearer {api_key}"
+        else:
+            self.session.headers.pop("Authorization", None)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:

@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("ticketbot")
@@ -46,14 +47,20 @@ def check_port_free(host: str, port: int) -> None:
             raise ServeError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
-def preflight(settings: Any) -> tuple[str, str]:
-    """Check what the server needs before starting it; return (database, model) descriptions.
+def preflight(settings: Any, host: str) -> tuple[str, str, int | None]:
+    """Check what the server needs before starting it.
 
-    Raises :class:`ServeError` (bad database URL, missing driver, refused model) so that the
-    command line can print one clear sentence instead of a worker's traceback.
+    Returns (database description, model version, number of active API keys or None if the
+    database cannot be reached yet). Raises :class:`ServeError` (bad database URL, missing
+    driver, refused model, non-loopback address without any key) so that the command line
+    prints one clear sentence instead of a worker's traceback.
     """
+    import peewee
+
     from api.classifier import DepartmentClassifier
     from api.db import DatabaseConfigError, connect_database, describe
+    from api.keys import KeyStore
+    from api.models import bind_models
     from ticketbot.ml.store import ModelError
 
     try:
@@ -61,7 +68,29 @@ def preflight(settings: Any) -> tuple[str, str]:
         database = connect_database(settings)
     except (ModelError, DatabaseConfigError) as error:
         raise ServeError(str(error)) from None
-    return describe(database), classifier.version
+    models = bind_models(database)
+    try:
+        models.create_tables()
+        keys: int | None = KeyStore(models).count_active()
+    except peewee.PeeweeException as error:
+        if not is_loopback(host):
+            raise ServeError(
+                f"cannot check the API keys of {describe(database)} ({error}); refusing to "
+                f"listen on {host} without knowing that keys exist"
+            ) from None
+        keys = None
+    finally:
+        if hasattr(database, "close_all"):
+            database.close_all()
+        elif not database.is_closed():
+            database.close()
+    if keys == 0 and not is_loopback(host):
+        raise ServeError(
+            f"refusing to listen on {host} (reachable from other machines) while no API key "
+            "exists: create one first with `ticketbot keys create --name NAME --role admin "
+            f"--database-url {settings.database_url}`"
+        )
+    return describe(database), classifier.version, keys
 
 
 def serve(settings: Any, host: str, port: int, workers: int, log_level: str = "info") -> None:
@@ -69,10 +98,17 @@ def serve(settings: Any, host: str, port: int, workers: int, log_level: str = "i
     import uvicorn
 
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
-    where, model_version = preflight(settings)
+    where, model_version, keys = preflight(settings, host)
     check_port_free(host, port)
     log.info("tickets stored in %s", where)
     log.info("department model %s", model_version)
+    if keys == 0:
+        log.warning(
+            "no API key yet: every request but /health gets 401. Create one with "
+            "`ticketbot keys create --name NAME --role admin`"
+        )
+    elif keys is None:
+        log.warning("the database is not reachable yet; requests get 503 until it is")
     log.info("API on http://%s:%s (docs at /docs)", host if ":" not in host else f"[{host}]", port)
     common = {"host": host, "port": port, "log_level": log_level, "access_log": False}
     if workers > 1:
@@ -89,8 +125,10 @@ def serve(settings: Any, host: str, port: int, workers: int, log_level: str = "i
 class EmbeddedServer:
     """The API in a background thread on a free loopback port (the shell's embedded default)."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, key_file: Path | None = None) -> None:
         self.settings = settings
+        self.key_file = key_file
+        self.api_key: str | None = None
         self.url: str | None = None
         self.error: BaseException | None = None
         self._server: Any = None
@@ -113,6 +151,8 @@ class EmbeddedServer:
 
             from api.app import create_app
 
+            if self.key_file is not None:
+                self.api_key = self._local_key()
             sock = self._socket
             config = uvicorn.Config(
                 create_app(self.settings), log_level="warning", access_log=False, lifespan="on"
@@ -125,6 +165,18 @@ class EmbeddedServer:
             self.error = error
         finally:
             self._ready.set()
+
+    def _local_key(self) -> str:
+        from api.db import connect_database
+        from api.keys import KeyStore, ensure_local_key
+        from api.models import bind_models
+
+        models = bind_models(connect_database(self.settings))
+        models.create_tables()
+        try:
+            return ensure_local_key(KeyStore(models), self.key_file)
+        finally:
+            models.database.close()
 
     def _watch_started(self) -> None:
         while not self._ready.is_set():

@@ -233,7 +233,7 @@ class Startup:
         if api_url is None:
             from ticketbot.server import EmbeddedServer
 
-            self.embedded = EmbeddedServer(_api_settings())
+            self.embedded = EmbeddedServer(_api_settings(), key_file=data_dir() / "api-key")
             self.embedded.start()
             api_url = self.embedded.url
         self.api_url = api_url
@@ -268,6 +268,7 @@ class Startup:
         if self.embedded is None:
             return None
         if self.embedded.wait_ready(timeout=60):
+            self.api_key = self.embedded.api_key
             return None
         reason = self.embedded.error or "timed out"
         return (
@@ -313,9 +314,13 @@ def run_shell(api_url: str | None = None, model: Path | None = None) -> int:
             return result
 
         def before_chat() -> None:
+            if state.get("api_ready"):
+                return
             problem = startup.wait_api()
             if problem:
                 app.perror(problem)
+            state["api_ready"] = True
+            api.use_key(startup.api_key)
 
         app = TicketShell(
             lambda channel: Bot(plugins, api, channel, parser),
@@ -324,6 +329,11 @@ def run_shell(api_url: str | None = None, model: Path | None = None) -> int:
         )
         for problem in plugins.problems:
             app.perror(f"warning: {problem}")
+        if startup.embedded is None and not startup.api_key:
+            app.perror(
+                "Aucune clé d'API : définissez TICKETBOT_API_KEY pour utiliser "
+                f"{startup.api_url}. / No API key: set TICKETBOT_API_KEY to use {startup.api_url}."
+            )
         del registry
         app.poutput(INTRO["fr"])
         return app.cmdloop()

@@ -87,18 +87,22 @@ class ScriptedChannel:
 def running_api(directory: str | Path, **settings: Any) -> Iterator[ApiClient]:
     """A real ticket API on a free loopback port with a SQLite file in ``directory``.
 
-    Yields an :class:`ApiClient` for it; extra keyword arguments override API settings.
+    Yields an :class:`ApiClient` for it, with an admin key; extra keyword arguments override
+    API settings.
     """
     from api.settings import Settings
     from ticketbot.server import EmbeddedServer
 
     database = Path(directory) / "tickets.db"
-    server = EmbeddedServer(Settings(database_url=f"sqlite:///{database}", **settings))
+    server = EmbeddedServer(
+        Settings(database_url=f"sqlite:///{database}", **settings),
+        key_file=Path(directory) / "api-key",
+    )
     server.start()
     try:
         if not server.wait_ready(timeout=60):
             raise RuntimeError(f"the test API did not start: {server.error}")
-        yield ApiClient(server.url)
+        yield ApiClient(server.url, api_key=server.api_key)
     finally:
         server.stop()
 

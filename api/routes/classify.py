@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from api.auth import Caller
 from api.errors import problem_responses
 from api.schemas import Classification, ClassifyRequest
 from api.service import Service, get_service
@@ -17,9 +18,11 @@ router = APIRouter(tags=["classification"])
     "/classify",
     response_model=Classification,
     summary="Predict the department of a text (nothing is stored)",
-    responses=problem_responses(400, 413, 422),
+    responses=problem_responses(400, 401, 413, 422),
 )
-def classify(body: ClassifyRequest, service: Annotated[Service, Depends(get_service)]):
+def classify(
+    body: ClassifyRequest, service: Annotated[Service, Depends(get_service)], caller: Caller
+):
     """The department a ticket with this text would be routed to, with the top 3."""
     routing = service.classifier.route(body.text)
     return Classification(

@@ -6,6 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
+import peewee
+
+from api.auth import Caller, CanCreate, CanDelete
+from api.keys import Principal
 from api.errors import problem_responses
 from api.models import search_key
 from api.schemas import TicketCreate, TicketOut, TicketPage
@@ -21,14 +25,25 @@ def _not_found(ticket_id: int) -> HTTPException:
     return HTTPException(404, f"No ticket {ticket_id}. List tickets with GET /tickets.")
 
 
+def _visible(service: Service, caller: Principal) -> peewee.ModelSelect:
+    """The tickets ``caller`` may see: its own for a requester, all for agents and admins."""
+    ticket = service.models.ticket
+    query = ticket.select()
+    if caller.role == "requester":
+        query = query.where(ticket.created_by == caller.key_id)
+    return query
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=TicketOut,
     summary="Create a ticket; its department is chosen by the classifier",
-    responses=problem_responses(400, 413, 422, 503),
+    responses=problem_responses(400, 401, 403, 413, 422, 503),
 )
-def create_ticket(body: TicketCreate, response: Response, service: ServiceDep) -> TicketOut:
+def create_ticket(
+    body: TicketCreate, response: Response, service: ServiceDep, caller: CanCreate
+) -> TicketOut:
     """Store a new ticket, routed to a department with the classifier's confidence and top 3.
 
     The ticket is flagged ``needs_review`` when the confidence is below the review threshold.
@@ -48,6 +63,7 @@ def create_ticket(body: TicketCreate, response: Response, service: ServiceDep) -
                 model_version=service.classifier.version,
                 status="open",
                 search_text=search_key(f"{body.title}\n{body.description}"),
+                created_by=caller.key_id,
             )
     response.headers["Location"] = f"/tickets/{ticket.id}"
     return TicketOut.model_validate(ticket)
@@ -57,10 +73,11 @@ def create_ticket(body: TicketCreate, response: Response, service: ServiceDep) -
     "",
     response_model=TicketPage,
     summary="List tickets, newest first",
-    responses=problem_responses(422, 503),
+    responses=problem_responses(401, 422, 503),
 )
 def list_tickets(
     service: ServiceDep,
+    caller: Caller,
     department: Annotated[
         str | None, Query(max_length=100, description="Only this department (any case)")
     ] = None,
@@ -72,9 +89,12 @@ def list_tickets(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31, description="Tickets to skip")] = 0,
 ) -> TicketPage:
-    """Tickets matching every filter given, newest first, one page at a time."""
+    """Tickets matching every filter given, newest first, one page at a time.
+
+    A requester sees only the tickets it created.
+    """
     ticket = service.models.ticket
-    query = ticket.select()
+    query = _visible(service, caller)
     if department:
         canonical = {label.lower(): label for label in service.classifier.labels}
         query = query.where(ticket.department == canonical.get(department.lower(), department))
@@ -100,13 +120,14 @@ def list_tickets(
     "/{ticket_id}",
     response_model=TicketOut,
     summary="Read a ticket",
-    responses=problem_responses(404, 422, 503),
+    responses=problem_responses(401, 404, 422, 503),
 )
-def read_ticket(ticket_id: TicketId, service: ServiceDep) -> TicketOut:
-    """One ticket by number; 404 if there is none."""
+def read_ticket(ticket_id: TicketId, service: ServiceDep, caller: Caller) -> TicketOut:
+    """One ticket by number; 404 if there is none (or, for a requester, not its own)."""
+    ticket = service.models.ticket
     with service.database.connection_context():
         service.ensure_schema()
-        found = service.models.ticket.get_or_none(service.models.ticket.id == ticket_id)
+        found = _visible(service, caller).where(ticket.id == ticket_id).first()
     if found is None:
         raise _not_found(ticket_id)
     return TicketOut.model_validate(found)
@@ -117,14 +138,17 @@ def read_ticket(ticket_id: TicketId, service: ServiceDep) -> TicketOut:
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete a ticket",
-    responses=problem_responses(404, 422, 503),
+    responses=problem_responses(401, 403, 404, 422, 503),
 )
-def delete_ticket(ticket_id: TicketId, service: ServiceDep) -> Response:
-    """Delete one ticket; 404 if there is none."""
+def delete_ticket(ticket_id: TicketId, service: ServiceDep, caller: CanDelete) -> Response:
+    """Delete one ticket; 404 if there is none (or, for a requester, not its own)."""
     ticket = service.models.ticket
+    condition = ticket.id == ticket_id
+    if caller.role == "requester":
+        condition &= ticket.created_by == caller.key_id
     with service.database.connection_context():
         service.ensure_schema()
-        deleted = ticket.delete().where(ticket.id == ticket_id).execute()
+        deleted = ticket.delete().where(condition).execute()
     if not deleted:
         raise _not_found(ticket_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

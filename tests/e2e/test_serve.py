@@ -15,7 +15,8 @@ pytestmark = pytest.mark.e2e
 def test_create_list_read_delete_over_http(tmp_path: Path):
     database = tmp_path / "e2e.db"
     with ServerProcess(f"sqlite:///{database}") as server:
-        created = requests.post(
+        http = server.session()
+        created = http.post(
             f"{server.url}/tickets",
             json={"title": "Imprimante HS", "description": "Le bac papier est coincé"},
             timeout=10,
@@ -24,14 +25,15 @@ def test_create_list_read_delete_over_http(tmp_path: Path):
         ticket = created.json()
         assert created.headers["location"] == f"/tickets/{ticket['id']}"
 
-        listed = requests.get(f"{server.url}/tickets", timeout=10).json()
+        listed = http.get(f"{server.url}/tickets", timeout=10).json()
         assert [t["id"] for t in listed["items"]] == [ticket["id"]]
 
-        read = requests.get(server.url + created.headers["location"], timeout=10)
+        read = http.get(server.url + created.headers["location"], timeout=10)
         assert read.json() == ticket
 
-        assert requests.delete(f"{server.url}/tickets/{ticket['id']}", timeout=10).status_code == 204
-        assert requests.get(f"{server.url}/tickets/{ticket['id']}", timeout=10).status_code == 404
+        assert http.delete(f"{server.url}/tickets/{ticket['id']}", timeout=10).status_code == 204
+        assert http.get(f"{server.url}/tickets/{ticket['id']}", timeout=10).status_code == 404
+        assert requests.get(f"{server.url}/tickets", timeout=10).status_code == 401
     assert database.exists()
 
 

@@ -100,3 +100,51 @@ def test_remote_api_unreachable_is_one_sentence(tmp_path: Path):
     finally:
         child.close(force=True)
     assert "Traceback" not in (child.before or "")
+
+
+def test_embedded_api_key_is_created_once_with_mode_600(tmp_path: Path):
+    data = tmp_path / "data"
+    for _ in range(2):
+        child = spawn_shell(data, tmp_path)
+        try:
+            child.sendline("liste les tickets")
+            child.expect("Aucun ticket")
+            child.expect_exact(PROMPT)
+            child.sendline("quit")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close(force=True)
+        key_file = data / "api-key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        key = key_file.read_text().strip()
+        if _ == 0:
+            first = key
+    assert key == first and key.startswith("tb_")
+
+
+def test_remote_api_needs_a_key_and_says_so(tmp_path: Path):
+    from tests.support import ServerProcess
+
+    with ServerProcess(f"sqlite:///{tmp_path / 'remote.db'}") as server:
+        child = spawn_shell(tmp_path / "data", tmp_path, TICKETBOT_API_URL=server.url)
+        try:
+            assert "No API key: set TICKETBOT_API_KEY" in child.before  # said before the prompt
+            child.sendline("liste les tickets")
+            child.expect("refuse la clé d'API : définissez TICKETBOT_API_KEY")
+            child.expect_exact(PROMPT)
+            child.sendline("quit")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close(force=True)
+        requester = server.create_key("requester", "remote-user")
+        child = spawn_shell(tmp_path / "data2", tmp_path, TICKETBOT_API_URL=server.url,
+                            TICKETBOT_API_KEY=requester)
+        try:
+            child.sendline("nouveau ticket : la clim fuit dans la salle 12")
+            child.expect(r"Ticket n°\d+ créé")
+            child.expect_exact(PROMPT)
+            child.sendline("quit")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close(force=True)
+        assert server.session().get(f"{server.url}/tickets", timeout=10).json()["total"] == 1

@@ -1,0 +1,67 @@
+"""Who may do what: bearer API keys and roles.
+
+- ``requester``: creates tickets; reads, lists and deletes only the tickets it created;
+- ``agent``: reads and lists all tickets;
+- ``admin``: everything, including deleting any ticket.
+
+A requester asking for someone else's ticket gets 404, so ids of other people's tickets are
+not revealed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.keys import Principal
+from api.service import Service, get_service
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key created with `ticketbot keys create`, sent as "
+    "`Authorization: Bearer <key>`.",
+)
+
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="ticketbot"'}
+
+
+def authenticate(
+    service: Annotated[Service, Depends(get_service)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller's principal; 401 without a valid key."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            401,
+            "Send an API key as 'Authorization: Bearer <key>' (create one with "
+            "`ticketbot keys create --name NAME --role ROLE`).",
+            headers=UNAUTHORIZED_HEADERS,
+        )
+    service.ensure_schema()
+    principal = service.keys.verify(credentials.credentials)
+    if principal is None:
+        raise HTTPException(
+            401, "This API key is unknown or revoked; ask for a new one.", headers=UNAUTHORIZED_HEADERS
+        )
+    return principal
+
+
+def require(*roles: str) -> Callable[..., Principal]:
+    """A dependency allowing only ``roles`` (403 for other valid keys)."""
+
+    def allowed(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(
+                403, f"The {principal.role!r} role may not do this (needs: {', '.join(roles)})."
+            )
+        return principal
+
+    return allowed
+
+
+Caller = Annotated[Principal, Depends(authenticate)]
+CanCreate = Annotated[Principal, Depends(require("requester", "admin"))]
+CanDelete = Annotated[Principal, Depends(require("requester", "admin"))]
