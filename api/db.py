@@ -58,6 +58,9 @@ def _sqlite(url: str, settings: Settings) -> peewee.Database:
             "synchronous": settings.sqlite_synchronous,
         },
         timeout=settings.sqlite_busy_timeout_ms / 1000,
+        # Take the write lock when a transaction starts, so concurrent writers wait for each
+        # other (busy timeout) instead of failing on a read-to-write lock upgrade.
+        lock_type="IMMEDIATE",
     )
 
 

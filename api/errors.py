@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import peewee
+from playhouse.pool import MaxConnectionsExceeded
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -80,7 +81,32 @@ async def _on_validation_error(request: Request, exc: RequestValidationError):
 
 async def _on_http_error(request: Request, exc: StarletteHTTPException):
     detail = exc.detail if isinstance(exc.detail, str) else PROBLEM_TITLES.get(exc.status_code, ("", "Error"))[1]
-    return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}."
+    return problem(exc.status_code, detail, headers=headers or None)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts for this path (Starlette names only the first route's)."""
+    from starlette.routing import Match
+
+    scope = {**request.scope, "method": "GET"}
+    methods: set[str] = set()
+
+    def visit(routes: list[Any]) -> None:
+        for route in routes:
+            # Included routers nest their routes (FastAPI wraps them in another object).
+            nested = getattr(route, "routes", None) or getattr(getattr(route, "original_router", None), "routes", None)
+            if nested:
+                visit(nested)
+            elif getattr(route, "methods", None) and route.matches(scope)[0] != Match.NONE:
+                methods.update(route.methods)
+
+    visit(request.app.routes)
+    return sorted(methods)
 
 
 async def _on_database_error(request: Request, exc: peewee.PeeweeException):
@@ -103,4 +129,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(peewee.OperationalError, _on_database_error)
     app.add_exception_handler(peewee.InterfaceError, _on_database_error)
+    app.add_exception_handler(MaxConnectionsExceeded, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected_error)

@@ -14,7 +14,25 @@ _TITLE_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _DESCRIPTION_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+# The same rules as JSON Schema patterns, so that the OpenAPI document states them.
+TITLE_PATTERN = (
+    r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*"
+    r"[^\s\u0000-\u001f\u007f-\u009f\u2028\u2029]"
+    r"[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+)
+DESCRIPTION_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+FILTER_PATTERN = r"^[^\u0000-\u001f\u007f]*$"
+
+
+def _valid_unicode(value: str, field: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{field} must be valid Unicode text (no lone surrogates)") from None
+
+
 def _clean_title(value: str) -> str:
+    _valid_unicode(value, "title")
     value = value.strip()
     if not value:
         raise ValueError("title must not be blank")
@@ -24,6 +42,7 @@ def _clean_title(value: str) -> str:
 
 
 def _clean_description(value: str) -> str:
+    _valid_unicode(value, "description")
     if _DESCRIPTION_FORBIDDEN.search(value):
         raise ValueError("description must not contain control characters other than newlines and tabs")
     return value.strip()
@@ -34,8 +53,10 @@ Title = Annotated[
     Field(
         min_length=1,
         max_length=200,
-        description="Short summary, 1 to 200 characters after trimming; one line.",
+        description="Short summary, 1 to 200 characters after trimming; one line: control "
+        "characters (line breaks included) are refused.",
         examples=["Mon écran ne s'allume plus"],
+        json_schema_extra={"pattern": TITLE_PATTERN},
     ),
     AfterValidator(_clean_title),
 ]
@@ -43,8 +64,10 @@ Description = Annotated[
     str,
     Field(
         max_length=10_000,
-        description="Details of the problem or request, up to 10,000 characters.",
+        description="Details of the problem or request, up to 10,000 characters; line breaks "
+        "and tabs are kept, other control characters are refused.",
         examples=["Depuis ce matin, écran noir sur le poste du bureau 214."],
+        json_schema_extra={"pattern": DESCRIPTION_PATTERN},
     ),
     AfterValidator(_clean_description),
 ]

@@ -173,3 +173,136 @@ def register_intents(register):
         handler=answer,
     ))
 '''
+
+
+class TcpProxy:
+    """A TCP proxy to a real server, to cut a service off and bring it back (fault tests)."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        import threading
+
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._connections: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> TcpProxy:
+        """Accept connections on :attr:`port` and relay them to the target."""
+        import threading
+
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Refuse new connections and cut every open one (the service is "down")."""
+        with self._lock:
+            if self._listener is not None:
+                # shutdown() wakes the thread blocked in accept(); close() alone would not.
+                try:
+                    self._listener.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                self._listener.close()
+                self._listener = None
+            for connection in self._connections:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                connection.close()
+            self._connections.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        import threading
+
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._connections += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def post_concurrently(urls: list[str], key: str, clients: int, per_client: int,
+                      stop: object | None = None) -> tuple[list[int], list[int]]:
+    """``clients`` threads each posting ``per_client`` tickets (round-robin over ``urls``).
+
+    Returns (ids of tickets that got 201, status codes of every other answer). A client
+    stops at its first connection error, or when the ``stop`` event is set.
+    """
+    import threading
+
+    created: list[int] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+
+    def client(number: int) -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {key}"
+        base = urls[number % len(urls)]
+        for i in range(per_client):
+            if stop is not None and stop.is_set():
+                return
+            try:
+                response = session.post(
+                    f"{base}/tickets",
+                    json={"title": f"Client {number} ticket {i}", "description": "Écran noir au démarrage"},
+                    timeout=30,
+                )
+            except requests.RequestException:
+                return
+            with lock:
+                if response.status_code == 201:
+                    created.append(response.json()["id"])
+                else:
+                    failures.append(response.status_code)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return created, failures
+
+
+def all_ticket_ids(base_url: str, key: str) -> list[int]:
+    """Every ticket id visible to ``key``, paging through GET /tickets."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {key}"
+    ids: list[int] = []
+    offset = 0
+    while True:
+        page = session.get(f"{base_url}/tickets", params={"limit": 100, "offset": offset}, timeout=30).json()
+        ids += [t["id"] for t in page["items"]]
+        offset += 100
+        if offset >= page["total"]:
+            return ids

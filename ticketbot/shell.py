@@ -295,6 +295,17 @@ def run_shell(api_url: str | None = None, model: Path | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     api_url = api_url or os.environ.get("TICKETBOT_API_URL") or None
+    model = model or (Path(os.environ["TICKETBOT_INTENT_MODEL"]) if os.environ.get("TICKETBOT_INTENT_MODEL") else None)
+    if model is not None:
+        # Refuse a bad model file now, before anything starts (it is never unpickled).
+        from ticketbot.ml.store import verify_model_file
+        from ticketbot.nlu.loader import RETRAIN_INTENT
+
+        try:
+            verify_model_file(model, kind="intent", retrain=RETRAIN_INTENT)
+        except ModelError as error:
+            print(f"ticketbot: error: {error}", file=sys.stderr)
+            return 1
     startup = Startup(api_url, os.environ.get("TICKETBOT_API_KEY"), model)
     try:
         plugins = get_plugin_manager()

@@ -12,7 +12,7 @@ from api.auth import Caller, CanCreate, CanDelete
 from api.keys import Principal
 from api.errors import problem_responses
 from api.models import search_key
-from api.schemas import TicketCreate, TicketOut, TicketPage
+from api.schemas import FILTER_PATTERN, TicketCreate, TicketOut, TicketPage
 from api.service import Service, get_service
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -79,12 +79,16 @@ def list_tickets(
     service: ServiceDep,
     caller: Caller,
     department: Annotated[
-        str | None, Query(max_length=100, description="Only this department (any case)")
+        str | None, Query(max_length=100, pattern=FILTER_PATTERN, description="Only this department (any case)")
     ] = None,
-    status: Annotated[str | None, Query(max_length=20, description="Only this status")] = None,
+    status: Annotated[str | None, Query(max_length=20, pattern=FILTER_PATTERN, description="Only this status")] = None,
     q: Annotated[
         str | None,
-        Query(max_length=200, description="Text searched in titles and descriptions (any case)"),
+        Query(
+            max_length=200,
+            pattern=FILTER_PATTERN,
+            description="Text searched in titles and descriptions (any case, any accents)",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31, description="Tickets to skip")] = 0,

@@ -110,3 +110,19 @@ def test_openapi_describes_every_field_and_error(client):
             if name not in {"ValidationError", "HTTPValidationError"}:
                 assert spec.get("description"), f"{name}.{field} has no description"
     assert client.get("/docs").status_code == 200
+
+
+def test_405_lists_every_allowed_method(client):
+    response = client.options("/tickets/1")
+    assert_problem(response, 405)
+    assert response.headers["allow"] == "DELETE, GET"
+
+
+@pytest.mark.parametrize("params", [{"q": "a\x00b"}, {"department": "IT\x00"}, {"status": "op\x1ben"}])
+def test_control_characters_in_filters_are_422(client, params):
+    assert_problem(client.get("/tickets", params=params), 422)
+
+
+def test_lone_surrogates_are_422(client):
+    response = client.post("/tickets", content=b'{"title": "\\udb38abc"}', headers={"content-type": "application/json"})
+    assert_problem(response, 422)

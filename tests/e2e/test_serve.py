@@ -58,3 +58,49 @@ def test_serve_reports_busy_port_and_bad_url_in_one_line(tmp_path: Path):
     )
     assert result.returncode == 1
     assert "sqlite:///" in result.stderr and "Traceback" not in result.stderr
+
+
+def tampered_copy(kind: str, directory: Path) -> Path:
+    """A copy of a shipped model whose pickle was altered after its manifest was written."""
+    import shutil
+
+    from ticketbot.paths import shipped_model
+
+    source = shipped_model(kind)
+    copy = directory / source.name
+    shutil.copy(source, copy)
+    shutil.copy(source.with_suffix(".json"), copy.with_suffix(".json"))
+    copy.write_bytes(copy.read_bytes() + b"\x80")
+    return copy
+
+
+def test_serve_refuses_a_tampered_department_model(tmp_path: Path):
+    import os
+    import subprocess
+
+    model = tampered_copy("department", tmp_path)
+    result = subprocess.run(
+        ticketbot_command("serve", "--port", str(free_port()), "--database-url", f"sqlite:///{tmp_path}/t.db"),
+        env={**os.environ, "TICKETBOT_DEPARTMENT_MODEL": str(model)},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1
+    assert "does not match the SHA-256" in result.stderr and "ticketbot train department" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_shell_refuses_a_tampered_intent_model(tmp_path: Path):
+    import os
+    import subprocess
+
+    model = tampered_copy("intent", tmp_path)
+    result = subprocess.run(
+        ticketbot_command("shell", "--model", str(model)),
+        env={**os.environ, "TICKETBOT_DATA_DIR": str(tmp_path / "data")},
+        input="", capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1
+    assert "does not match the SHA-256" in result.stderr and "ticketbot train intent" in result.stderr
+    parse = subprocess.run(ticketbot_command("parse", "--model", str(model), "bonjour"),
+                           capture_output=True, text=True, timeout=60)
+    assert parse.returncode == 1 and "ticketbot train intent" in parse.stderr

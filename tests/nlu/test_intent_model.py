@@ -104,3 +104,18 @@ def test_no_intents_means_everything_falls_back(monkeypatch):
     plugins = get_plugin_manager()
     choice = resolve_intent_model(plugins.intents)
     assert Parser(choice.model, plugins.entity_extractors).parse("supprime le ticket 3").intent == "out_of_scope"
+
+
+def test_tampered_shipped_model_is_refused_and_replaced(tmp_path, monkeypatch):
+    import trained_models
+
+    shipped = tmp_path / "models"
+    shipped.mkdir()
+    for name in ("intent.pkl", "intent.json"):
+        shutil.copy(trained_models.MODELS_DIR / name, shipped / name)
+    (shipped / "intent.pkl").write_bytes((shipped / "intent.pkl").read_bytes() + b"!")
+    monkeypatch.setattr(trained_models, "MODELS_DIR", shipped)
+    monkeypatch.setenv("TICKETBOT_DATA_DIR", str(tmp_path / "data"))
+    choice = resolve_intent_model(get_plugin_manager().intents)
+    assert choice.retrained and choice.path.parent == tmp_path / "data" / "models"
+    assert "SHA-256" in choice.notice() and "model refused" in choice.notice()

@@ -137,13 +137,14 @@ def read_manifest(model_path: Path) -> dict[str, Any]:
     return manifest
 
 
-def load_model(path: Path, *, kind: str, retrain: str) -> tuple[Any, dict[str, Any]]:
-    """Load a model after checking it against its manifest.
+def verify_model_file(path: Path, *, kind: str, retrain: str) -> tuple[bytes, dict[str, Any]]:
+    """Check a model file against its manifest without unpickling it.
 
     ``kind`` is the expected manifest ``kind`` ("department", "intent"); ``retrain`` is the
     command that rebuilds the model, quoted in every error so the user knows what to do.
-    Raises :class:`ModelError` when the file is missing, its manifest is missing or of another
-    kind, its hash differs, or it was made with another scikit-learn version.
+    Returns the file's bytes and its manifest. Raises :class:`ModelError` when the file is
+    missing, its manifest is missing or of another kind, its hash differs, or it was made
+    with another scikit-learn version.
     """
     path = Path(path)
     fix = f"Run `{retrain}` to rebuild it."
@@ -173,8 +174,14 @@ def load_model(path: Path, *, kind: str, retrain: str) -> tuple[Any, dict[str, A
         )
     if manifest.get("analyzer_version") != ANALYZER_VERSION:
         raise ModelError(f"{path} was made by another version of ticketbot's analyzers. {fix}")
+    return payload, manifest
+
+
+def load_model(path: Path, *, kind: str, retrain: str) -> tuple[Any, dict[str, Any]]:
+    """Load a model after :func:`verify_model_file`, with the restricted unpickler."""
+    payload, manifest = verify_model_file(path, kind=kind, retrain=retrain)
     try:
         model = _ModelUnpickler(io.BytesIO(payload)).load()
     except Exception as error:  # noqa: BLE001 - any unpickling failure means "refuse"
-        raise ModelError(f"{path} could not be loaded ({error}). {fix}") from None
+        raise ModelError(f"{path} could not be loaded ({error}). Run `{retrain}` to rebuild it.") from None
     return model, manifest

@@ -36,11 +36,16 @@ class IntentModelChoice:
     seconds: float = 0.0
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
 
     def notice(self) -> str | None:
-        """One line (French / English) telling the user the model was retrained, else None."""
-        if not self.retrained:
-            return None
+        """What the user should know, one line each (French / English), or None."""
+        lines = [f"Modèle refusé / model refused: {reason}" for reason in self.refused]
+        if self.retrained:
+            lines.append(self._retrained())
+        return "\n".join(lines) or None
+
+    def _retrained(self) -> str:
         change = ", ".join([f"+{n}" for n in self.added] + [f"-{n}" for n in self.removed])
         change = f" ({change})" if change else ""
         return (
@@ -80,14 +85,17 @@ def resolve_intent_model(
         return IntentModelChoice(IntentModel(None, None, 1.0), {"labels": [OUT_OF_SCOPE]}, None)
     rows = collect_rows(registry)
     key = training_key(rows)
+    refused = []
     for path in (shipped_model("intent"), user_model_path(rows)):
         try:
-            if read_manifest(path).get("training_key") != key:
+            if not path.exists() or read_manifest(path).get("training_key") != key:
                 continue
             model, manifest = load_intent_model(path)
-        except ModelError:
+        except ModelError as error:
+            # Never unpickled; a model is trained for these intents instead.
+            refused.append(str(error))
             continue
-        return IntentModelChoice(model, manifest, path)
+        return IntentModelChoice(model, manifest, path, refused=tuple(refused))
     out = user_model_path(rows)
     started = time.perf_counter()
     manifest = train_intent_model(rows, out, source="registered plugins", progress=progress)
@@ -104,6 +112,7 @@ def resolve_intent_model(
         seconds=seconds,
         added=tuple(sorted(after - before)),
         removed=tuple(sorted(before - after)),
+        refused=tuple(refused),
     )
 
 
