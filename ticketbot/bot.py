@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ticketbot.client import ApiClient, ApiProblem
 from ticketbot.dialogue import Channel, Turn
 from ticketbot.intents import IntentRegistry
-from ticketbot.nlu.model import Parse
-from ticketbot.nlu.parser import Parser
 from ticketbot.plugin_manager import Plugins
+
+if TYPE_CHECKING:
+    from ticketbot.nlu.model import Parse
+    from ticketbot.nlu.parser import Parser
 
 log = logging.getLogger("ticketbot")
 
@@ -43,7 +46,7 @@ class Bot:
     @property
     def parser(self) -> Parser:
         """The parser (loading the intent model on first use)."""
-        if not isinstance(self._parser, Parser):
+        if not hasattr(self._parser, "parse"):
             self._parser = self._parser()
         return self._parser
 

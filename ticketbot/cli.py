@@ -426,6 +426,20 @@ def _add_eval(commands: Any) -> None:
     department.add_argument("--json", action="store_true", help="print the report as JSON")
     department.add_argument("--plot", type=Path, metavar="FILE.png", help="save the confusion matrix as a picture (needs matplotlib)")
     department.set_defaults(handler=_run_eval_department)
+    intent = models.add_parser(
+        "intent",
+        help="evaluate the intent model",
+        description="Parse every utterance of a labelled CSV as the bot would (fallback "
+        "included) and report accuracy, macro-F1, per-intent figures, the confusion matrix, "
+        "in-scope accuracy and the share of out_of_scope lines sent to fallback.",
+    )
+    intent.add_argument("--data", type=Path, required=True, help="CSV with a header, e.g. tests/data/intent_eval.csv")
+    intent.add_argument("--text-column", default="text", help="(default: %(default)s)")
+    intent.add_argument("--label-column", default="intent", help="(default: %(default)s)")
+    intent.add_argument("--model", type=Path, help="model file (default: the one matching the installed plugins)")
+    intent.add_argument("--json", action="store_true", help="print the report as JSON")
+    intent.add_argument("--plot", type=Path, metavar="FILE.png", help="save the confusion matrix as a picture (needs matplotlib)")
+    intent.set_defaults(handler=_run_eval_intent)
     evaluate.set_defaults(handler=lambda args: _usage(evaluate))
 
 
@@ -447,6 +461,32 @@ def _run_eval_department(args: argparse.Namespace) -> int:
     if unknown:
         report["unknown_labels"] = unknown
     _finish_eval(report, args, title=f"department model {classifier.version}")
+    return EXIT_OK
+
+
+def _run_eval_intent(args: argparse.Namespace) -> int:
+    from ticketbot.intents import OUT_OF_SCOPE
+    from ticketbot.ml.evaluation import classification_report
+    from ticketbot.ml.training import read_labelled_csv
+
+    parser = _intent_parser(args.model or _env_path("TICKETBOT_INTENT_MODEL"))
+    texts, labels = read_labelled_csv(args.data, args.text_column, args.label_column)
+    if not texts:
+        raise CommandError(f"{args.data}: no labelled rows to evaluate")
+    predicted = [parser.parse(text).intent for text in texts]
+    report = classification_report(labels, predicted)
+    in_scope = [(t, p) for t, p in zip(labels, predicted, strict=True) if t != OUT_OF_SCOPE]
+    off_topic = [p for t, p in zip(labels, predicted, strict=True) if t == OUT_OF_SCOPE]
+    if in_scope:
+        report["in_scope_accuracy"] = round(sum(t == p for t, p in in_scope) / len(in_scope), 4)
+    if off_topic:
+        report["out_of_scope_fallback"] = round(sum(p == OUT_OF_SCOPE for p in off_topic) / len(off_topic), 4)
+    report["threshold"] = parser.threshold
+    _finish_eval(report, args, title="intent model")
+    if not args.json:
+        for key, label in (("in_scope_accuracy", "in-scope accuracy"), ("out_of_scope_fallback", "off-topic sent to fallback")):
+            if key in report:
+                print(f"{label}: {report[key]:.4f} (fallback threshold {parser.threshold:.2f})")
     return EXIT_OK
 
 
@@ -482,32 +522,12 @@ def _add_models(commands: Any) -> None:
 
 
 def _run_models(args: argparse.Namespace) -> int:
-    from ticketbot.ml.store import ModelError, load_model
-    from ticketbot.paths import shipped_model
-
-    entries = []
-    for kind, env_var in (("department", "TICKETBOT_DEPARTMENT_MODEL"),):
-        path = _env_path(env_var) or shipped_model(kind)
-        entry: dict[str, Any] = {"kind": kind, "path": str(path)}
-        try:
-            _, manifest = load_model(path, kind=kind, retrain=f"ticketbot train {kind}")
-        except ModelError as error:
-            entry["error"] = str(error)
-        else:
-            entry.update(
-                version=manifest["version"],
-                labels=manifest["labels"],
-                trained_at=manifest.get("trained_at"),
-                rows=manifest["data"]["rows"],
-                cv=manifest.get("cv"),
-                sklearn_version=manifest.get("sklearn_version"),
-            )
-        entries.append(entry)
+    entries = [_department_model_entry(), _intent_model_entry()]
     if args.json:
         _json_line({"models": entries})
         return EXIT_OK
     for entry in entries:
-        print(f"{entry['kind']}: {entry['path']}")
+        print(f"{entry['kind']}: {entry.get('path') or '-'}")
         if "error" in entry:
             print(f"  refused: {entry['error']}")
             continue
@@ -516,7 +536,54 @@ def _run_models(args: argparse.Namespace) -> int:
         print(f"  labels: {', '.join(entry['labels'])}")
         if cv:
             print(f"  {cv['folds']}-fold CV accuracy {cv['accuracy']:.4f}, macro-F1 {cv['macro_f1']:.4f}")
+        if "threshold" in entry:
+            print(
+                f"  fallback threshold {entry['threshold']:.2f}: in-scope accuracy "
+                f"{cv.get('in_scope_accuracy', 0):.4f}, off-topic sent to fallback "
+                f"{cv.get('out_of_scope_fallback', 0):.4f}"
+            )
     return EXIT_OK
+
+
+def _manifest_entry(kind: str, path: Path | None, manifest: dict[str, Any]) -> dict[str, Any]:
+    entry = {
+        "kind": kind,
+        "path": str(path) if path else None,
+        "version": manifest.get("version"),
+        "labels": manifest.get("labels", []),
+        "trained_at": manifest.get("trained_at"),
+        "rows": (manifest.get("data") or {}).get("rows"),
+        "cv": manifest.get("cv"),
+        "sklearn_version": manifest.get("sklearn_version"),
+    }
+    if "threshold" in manifest:
+        entry["threshold"] = manifest["threshold"]
+    return entry
+
+
+def _department_model_entry() -> dict[str, Any]:
+    from api.classifier import RETRAIN_DEPARTMENT
+    from ticketbot.ml.store import ModelError, verify_model_file
+    from ticketbot.paths import shipped_model
+
+    path = _env_path("TICKETBOT_DEPARTMENT_MODEL") or shipped_model("department")
+    try:
+        _, manifest = verify_model_file(path, kind="department", retrain=RETRAIN_DEPARTMENT)
+    except ModelError as error:
+        return {"kind": "department", "path": str(path), "error": str(error)}
+    return _manifest_entry("department", path, manifest)
+
+
+def _intent_model_entry() -> dict[str, Any]:
+    from ticketbot.ml.store import ModelError
+    from ticketbot.nlu.loader import resolve_intent_model
+
+    explicit = _env_path("TICKETBOT_INTENT_MODEL")
+    try:
+        choice = resolve_intent_model(_load_plugins().intents, explicit, train=False)
+    except ModelError as error:
+        return {"kind": "intent", "path": str(explicit) if explicit else None, "error": str(error)}
+    return _manifest_entry("intent", choice.path, choice.manifest)
 
 
 # -- keys ------------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -102,17 +103,29 @@ class ApiClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.session = session or requests.Session()
-        self.use_key(api_key)
+        self._session = session
+        self._api_key = api_key
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session (``requests`` is imported on first use: faster shell start-up)."""
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+        if self._api_key:
+            self._session.headers["Authorization"] = f"Bearer {self._api_key}"
+        else:
+            self._session.headers.pop("Authorization", None)
+        return self._session
 
     def use_key(self, api_key: str | None) -> None:
         """Send ``api_key`` with every request from now on (None: no key)."""
-        if api_key:
-            self.session.headers["Authorization"] = f"Bearer {api_key}"
-        else:
-            self.session.headers.pop("Authorization", None)
+        self._api_key = api_key
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        import requests
+
         try:
             response = self.session.request(
                 method, f"{self.base_url}{path}", timeout=self.timeout, **kwargs
@@ -170,6 +183,8 @@ class ApiClient:
 
     def health(self) -> dict[str, Any]:
         """The API's /health document (raises only if it cannot be reached)."""
+        import requests
+
         try:
             response = self.session.get(f"{self.base_url}/health", timeout=self.timeout)
         except requests.RequestException as error:

@@ -136,12 +136,18 @@ class EmbeddedServer:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
 
+    def bind(self) -> str:
+        """Reserve a free loopback port; returns the URL the API will answer on."""
+        if self._socket is None:
+            self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._socket.bind(("127.0.0.1", 0))
+            self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        return self.url
+
     def start(self) -> None:
-        """Start serving in the background; :attr:`url` is known at once, and
-        :meth:`wait_ready` tells when the API answers."""
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        """Start serving in the background (binding first if needed); :meth:`wait_ready`
+        tells when the API answers."""
+        self.bind()
         self._thread = threading.Thread(target=self._run, name="ticketbot-api", daemon=True)
         self._thread.start()
 

@@ -226,49 +226,56 @@ for _name in ("alias", "macro"):
 
 
 class Startup:
-    """What the shell starts in the background so that the prompt appears at once."""
+    """What the shell needs besides the console: the API and the intent model.
+
+    Both are prepared in background threads started only once the console is built, so the
+    prompt never waits for them (they compete for the GIL); the first chat line waits for
+    whatever it still needs.
+    """
 
     def __init__(self, api_url: str | None, api_key: str | None, model: Path | None) -> None:
-        self.embedded = None
+        self.embedded: Any = None
         if api_url is None:
             from ticketbot.server import EmbeddedServer
 
+            # Bound now (the URL is known at once), served once start() runs.
             self.embedded = EmbeddedServer(_api_settings(), key_file=data_dir() / "api-key")
-            self.embedded.start()
+            self.embedded.bind()
             api_url = self.embedded.url
-        self.api_url = api_url
-        self.api_key = api_key
+        self.api = ApiClient(api_url, api_key=api_key)
         self.explicit_model = model
         self.parser_future: Future[Any] = Future()
         self.notice: str | None = None
+        self._api_checked = False
 
-    def start_model(self, plugins: Any) -> None:
-        """Find (or train) the intent model in a background thread."""
+    def start(self, plugins: Any) -> None:
+        """Start the embedded API (if any) and the intent-model loading."""
+        if self.embedded is not None:
+            self.embedded.start()
+        threading.Thread(target=self._load_model, args=(plugins,), name="ticketbot-model", daemon=True).start()
 
-        def load() -> None:
-            try:
-                from ticketbot.nlu.loader import resolve_intent_model
-                from ticketbot.nlu.parser import Parser
+    def _load_model(self, plugins: Any) -> None:
+        try:
+            from ticketbot.nlu.loader import resolve_intent_model
+            from ticketbot.nlu.parser import Parser
 
-                choice = resolve_intent_model(plugins.intents, self.explicit_model)
-                self.notice = choice.notice()
-                self.parser_future.set_result(Parser(choice.model, plugins.entity_extractors))
-            except BaseException as error:  # noqa: BLE001 - reported on the first line
-                self.parser_future.set_exception(error)
-
-        threading.Thread(target=load, name="ticketbot-model", daemon=True).start()
+            choice = resolve_intent_model(plugins.intents, self.explicit_model)
+            self.notice = choice.notice()
+            self.parser_future.set_result(Parser(choice.model, plugins.entity_extractors))
+        except BaseException as error:  # noqa: BLE001 - reported on the first line
+            self.parser_future.set_exception(error)
 
     def parser(self) -> Any:
         """The parser, waiting for the background load if needed."""
-        parser = self.parser_future.result()
-        return parser
+        return self.parser_future.result()
 
-    def wait_api(self) -> str | None:
-        """Wait for the embedded API; an error sentence if it could not start."""
-        if self.embedded is None:
+    def api_problem(self) -> str | None:
+        """Once: wait for the embedded API and give it its key; an error sentence if it failed."""
+        if self._api_checked or self.embedded is None:
             return None
+        self._api_checked = True
         if self.embedded.wait_ready(timeout=60):
-            self.api_key = self.embedded.api_key
+            self.api.use_key(self.embedded.api_key)
             return None
         reason = self.embedded.error or "timed out"
         return (
@@ -290,70 +297,61 @@ def _api_settings() -> Any:
 
 def run_shell(api_url: str | None = None, model: Path | None = None) -> int:
     """Run the console bot until the user leaves; returns the exit code."""
+    from ticketbot.intents import IntentConflict
     from ticketbot.ml.store import ModelError
     from ticketbot.plugin_manager import get_plugin_manager
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     api_url = api_url or os.environ.get("TICKETBOT_API_URL") or None
     model = model or (Path(os.environ["TICKETBOT_INTENT_MODEL"]) if os.environ.get("TICKETBOT_INTENT_MODEL") else None)
-    if model is not None:
-        # Refuse a bad model file now, before anything starts (it is never unpickled).
-        from ticketbot.ml.store import verify_model_file
-        from ticketbot.nlu.loader import RETRAIN_INTENT
-
-        try:
-            verify_model_file(model, kind="intent", retrain=RETRAIN_INTENT)
-        except ModelError as error:
-            print(f"ticketbot: error: {error}", file=sys.stderr)
-            return 1
+    try:
+        if model is not None:
+            _verify_intent_model(model)
+        plugins = get_plugin_manager()
+        plugins.intents  # noqa: B018 - an intent conflict stops the shell here, clearly
+    except (IntentConflict, ModelError) as error:
+        print(f"ticketbot: error: {error}", file=sys.stderr)
+        return 1
     startup = Startup(api_url, os.environ.get("TICKETBOT_API_KEY"), model)
     try:
-        plugins = get_plugin_manager()
-        registry = plugins.intents
-        startup.start_model(plugins)
-        api = ApiClient(startup.api_url, api_key=startup.api_key)
-        state = {"notified": False}
-
-        def parser() -> Any:
-            try:
-                result = startup.parser()
-            except ModelError as error:
-                raise SystemExit(f"ticketbot: error: {error}") from None
-            if startup.notice and not state["notified"]:
-                state["notified"] = True
-                app.poutput(startup.notice)
-            return result
-
-        def before_chat() -> None:
-            if state.get("api_ready"):
-                return
-            problem = startup.wait_api()
-            if problem:
-                app.perror(problem)
-            state["api_ready"] = True
-            api.use_key(startup.api_key)
-
         app = TicketShell(
-            lambda channel: Bot(plugins, api, channel, parser),
-            before_chat=before_chat,
+            lambda channel: Bot(plugins, startup.api, channel, lambda: _first_parser(app, startup)),
+            before_chat=lambda: _report(app, startup.api_problem()),
             history_file=data_dir() / "history",
         )
         for problem in plugins.problems:
             app.perror(f"warning: {problem}")
-        if startup.embedded is None and not startup.api_key:
+        if startup.embedded is None and not os.environ.get("TICKETBOT_API_KEY"):
             app.perror(
                 "Aucune clé d'API : définissez TICKETBOT_API_KEY pour utiliser "
-                f"{startup.api_url}. / No API key: set TICKETBOT_API_KEY to use {startup.api_url}."
+                f"{startup.api.base_url}. / No API key: set TICKETBOT_API_KEY to use {startup.api.base_url}."
             )
-        del registry
         app.poutput(INTRO["fr"])
+        startup.start(plugins)
         return app.cmdloop()
-    except Exception as error:  # noqa: BLE001 - intent conflicts and the like: one clear line
-        from ticketbot.intents import IntentConflict
-
-        if isinstance(error, IntentConflict | ModelError):
-            print(f"ticketbot: error: {error}", file=sys.stderr)
-            return 1
-        raise
+    except ModelError as error:
+        print(f"ticketbot: error: {error}", file=sys.stderr)
+        return 1
     finally:
         startup.stop()
+
+
+def _verify_intent_model(model: Path) -> None:
+    """Refuse a bad model file before anything starts (it is never unpickled)."""
+    from ticketbot.ml.store import verify_model_file
+    from ticketbot.nlu.loader import RETRAIN_INTENT
+
+    verify_model_file(model, kind="intent", retrain=RETRAIN_INTENT)
+
+
+def _first_parser(app: TicketShell, startup: Startup) -> Any:
+    """The parser for the first line, telling the user if the model had to be retrained."""
+    parser = startup.parser()
+    if startup.notice:
+        app.poutput(startup.notice)
+    return parser
+
+
+def _report(app: TicketShell, problem: str | None) -> None:
+    if problem:
+        app.perror(problem)

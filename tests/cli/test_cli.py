@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from ticketbot.cli import main
-from tests.support import ticketbot_command
+from tests.support import REPO, ticketbot_command
 
-COMMANDS = ["serve", "train", "classify", "eval", "models"]
+COMMANDS = ["shell", "serve", "train", "classify", "parse", "eval", "plugins", "models", "keys"]
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -31,7 +31,8 @@ def test_help_lists_subcommands():
 @pytest.mark.parametrize(
     "args",
     [[c] for c in COMMANDS]
-    + [["train", "department"], ["eval", "department"]],
+    + [["train", "department"], ["train", "intent"], ["eval", "department"], ["eval", "intent"],
+       ["keys", "create"], ["keys", "list"], ["keys", "revoke"]],
 )
 def test_each_subcommand_has_help(args, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -135,10 +136,20 @@ def test_wrong_columns_are_named(tmp_path: Path):
     assert "no column 'text', 'label'" in result.stderr and "--text-column" in result.stderr
 
 
-def test_models_shows_the_department_model():
+def test_models_shows_both_models_in_use():
     result = run("models", "--json")
     assert result.returncode == 0
-    (entry,) = json.loads(result.stdout)["models"]
-    assert entry["kind"] == "department"
-    assert entry["version"].startswith("department-")
-    assert entry["cv"]["macro_f1"] > 0
+    department, intent = json.loads(result.stdout)["models"]
+    assert department["kind"] == "department" and department["version"].startswith("department-")
+    assert department["cv"]["macro_f1"] > 0
+    assert intent["kind"] == "intent" and intent["path"].endswith("trained_models/intent.pkl")
+    assert 0 < intent["threshold"] < 1 and intent["cv"]["in_scope_accuracy"] > 0
+    assert "fallback threshold" in run("models").stdout
+
+
+def test_eval_intent_on_the_held_out_set(tmp_path: Path):
+    result = run("eval", "intent", "--data", str(REPO / "tests" / "data" / "intent_eval.csv"), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["in_scope_accuracy"] >= 0.95 and report["out_of_scope_fallback"] >= 0.85
+    assert "out_of_scope" in report["per_class"]

@@ -74,9 +74,11 @@ def resolve_intent_model(
     registry: IntentRegistry,
     explicit: Path | None = None,
     progress: Progress | None = None,
+    train: bool = True,
 ) -> IntentModelChoice:
     """The intent model for ``registry``: ``explicit`` if given, else a matching trained model,
-    else a new one trained now into the user's data directory."""
+    else a new one trained now into the user's data directory (unless ``train`` is false:
+    then :class:`ModelError`)."""
     if explicit is not None:
         model, manifest = load_intent_model(explicit)
         return IntentModelChoice(model, manifest, explicit)
@@ -97,6 +99,11 @@ def resolve_intent_model(
             continue
         return IntentModelChoice(model, manifest, path, refused=tuple(refused))
     out = user_model_path(rows)
+    if not train:
+        raise ModelError(
+            "no trained intent model matches the installed plugins yet; `ticketbot shell` or "
+            f"`ticketbot parse` trains one on first use, or run `{RETRAIN_INTENT}`"
+        )
     started = time.perf_counter()
     manifest = train_intent_model(rows, out, source="registered plugins", progress=progress)
     seconds = time.perf_counter() - started

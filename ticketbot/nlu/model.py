@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ticketbot.intents import OUT_OF_SCOPE
-from ticketbot.ml.linear import LinearTextClassifier
+
+if TYPE_CHECKING:  # numpy loads with the model, not with this module (shell start-up)
+    from ticketbot.ml.linear import LinearTextClassifier
 
 # A line is English only when the language model is fairly sure: French is the default.
 ENGLISH_MIN_PROBABILITY = 0.6
