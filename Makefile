@@ -50,9 +50,18 @@ models: $(RUN_STAMP)
 	TICKETBOT_LOAD_PLUGINS=create_ticket,read_ticket,delete_ticket,entities,fallback \
 		$(BIN)/ticketbot train intent --out trained_models/intent.pkl
 
+bench: $(TEST_STAMP)
+	$(BIN)/python -m bench.department_it_tickets
+	$(BIN)/python -m bench.intent_quality
+	$(BIN)/python -m bench.intents_wikit
+	$(BIN)/python -m bench.api_throughput
+	$(BIN)/python -m bench.shell_startup
+	$(BIN)/python -m bench.memory
+
 lint: $(TEST_STAMP)
 	$(BIN)/python -m pip install --quiet ruff
 	$(BIN)/ruff check ticketbot api plugins tests bench
+	$(BIN)/ruff format --check ticketbot api plugins tests bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

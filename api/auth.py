@@ -44,7 +44,9 @@ def authenticate(
     principal = service.keys.verify(credentials.credentials)
     if principal is None:
         raise HTTPException(
-            401, "This API key is unknown or revoked; ask for a new one.", headers=UNAUTHORIZED_HEADERS
+            401,
+            "This API key is unknown or revoked; ask for a new one.",
+            headers=UNAUTHORIZED_HEADERS,
         )
     return principal
 

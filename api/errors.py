@@ -6,10 +6,10 @@ import logging
 from typing import Any
 
 import peewee
-from playhouse.pool import MaxConnectionsExceeded
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from playhouse.pool import MaxConnectionsExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("ticketbot.api")
@@ -80,12 +80,18 @@ async def _on_validation_error(request: Request, exc: RequestValidationError):
 
 
 async def _on_http_error(request: Request, exc: StarletteHTTPException):
-    detail = exc.detail if isinstance(exc.detail, str) else PROBLEM_TITLES.get(exc.status_code, ("", "Error"))[1]
+    detail = (
+        exc.detail
+        if isinstance(exc.detail, str)
+        else PROBLEM_TITLES.get(exc.status_code, ("", "Error"))[1]
+    )
     headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
         allowed = _allowed_methods(request)
         headers["Allow"] = ", ".join(allowed)
-        detail = f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}."
+        detail = (
+            f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}."
+        )
     return problem(exc.status_code, detail, headers=headers or None)
 
 
@@ -99,7 +105,9 @@ def _allowed_methods(request: Request) -> list[str]:
     def visit(routes: list[Any]) -> None:
         for route in routes:
             # Included routers nest their routes (FastAPI wraps them in another object).
-            nested = getattr(route, "routes", None) or getattr(getattr(route, "original_router", None), "routes", None)
+            nested = getattr(route, "routes", None) or getattr(
+                getattr(route, "original_router", None), "routes", None
+            )
             if nested:
                 visit(nested)
             elif getattr(route, "methods", None) and route.matches(scope)[0] != Match.NONE:

@@ -69,7 +69,9 @@ class KeyStore:
             if api_key.get_or_none(api_key.name == name) is not None:
                 raise ApiKeyError(f"a key named {name!r} already exists; choose another name")
             key = generate_key()
-            row = api_key.create(name=name, role=role, key_hash=hash_key(key), prefix=key[:PREFIX_LENGTH])
+            row = api_key.create(
+                name=name, role=role, key_hash=hash_key(key), prefix=key[:PREFIX_LENGTH]
+            )
         return Principal(row.id, name, role), key
 
     def list(self) -> list[dict]:
@@ -163,7 +165,11 @@ def ensure_local_key(store: KeyStore, key_file: Path, role: str = "admin") -> st
         return existing
     base = "local-" + re.sub(r"[^A-Za-z0-9_.@-]", "_", getpass.getuser() or "user")
     taken = {key["name"] for key in store.list()}
-    name = base if base not in taken else next(f"{base}-{n}" for n in range(2, 10_000) if f"{base}-{n}" not in taken)
+    name = (
+        base
+        if base not in taken
+        else next(f"{base}-{n}" for n in range(2, 10_000) if f"{base}-{n}" not in taken)
+    )
     _, key = store.create(name, role)
     write_secret(key_file, key)
     return key

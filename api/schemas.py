@@ -44,7 +44,9 @@ def _clean_title(value: str) -> str:
 def _clean_description(value: str) -> str:
     _valid_unicode(value, "description")
     if _DESCRIPTION_FORBIDDEN.search(value):
-        raise ValueError("description must not contain control characters other than newlines and tabs")
+        raise ValueError(
+            "description must not contain control characters other than newlines and tabs"
+        )
     return value.strip()
 
 
@@ -113,9 +115,7 @@ class Classification(BaseModel):
     department: str = Field(description="Most probable department")
     confidence: float = Field(ge=0, le=1, description="Probability of that department")
     ranking: list[DepartmentScore] = Field(description="Top 3 departments, best first")
-    needs_review: bool = Field(
-        description="True when the confidence is below the review threshold"
-    )
+    needs_review: bool = Field(description="True when the confidence is below the review threshold")
     model_version: str = Field(description="Version of the classifier that decided")
 
 

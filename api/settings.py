@@ -47,8 +47,7 @@ class Settings(BaseSettings):
         scheme = value.split(":", 1)[0].lower()
         if scheme not in {"sqlite", "postgres", "postgresql"}:
             raise ValueError(
-                "database URL must start with sqlite:/// or postgresql:// "
-                f"(got scheme {scheme!r})"
+                f"database URL must start with sqlite:/// or postgresql:// (got scheme {scheme!r})"
             )
         return value
 

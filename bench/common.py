@@ -19,7 +19,9 @@ BENCHMARKS_MD = REPO / "BENCHMARKS.md"
 def require(path: Path) -> Path:
     """The data file, or exit with a message saying where it is expected."""
     if not path.is_file():
-        raise SystemExit(f"benchmark data {path} not found (set TICKETBOT_SHARED_DATA to the folder holding it)")
+        raise SystemExit(
+            f"benchmark data {path} not found (set TICKETBOT_SHARED_DATA to the folder holding it)"
+        )
     return path
 
 
@@ -39,7 +41,8 @@ def machine() -> str:
         memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
     except (OSError, AttributeError):
         pass
-    return f"{os.cpu_count()} cores ({cpu}){memory}, Python {platform.python_version()}, {platform.system()}"
+    python = platform.python_version()
+    return f"{os.cpu_count()} cores ({cpu}){memory}, Python {python}, {platform.system()}"
 
 
 def today() -> str:
@@ -51,7 +54,11 @@ def git_revision() -> str:
     """The commit being measured (with -dirty if the tree has changes)."""
     try:
         return subprocess.run(
-            ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True, check=True
+            ["git", "describe", "--always", "--dirty"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -60,9 +67,15 @@ def git_revision() -> str:
 def record(section: str, body: str) -> None:
     """Replace (or add) ``## section`` in BENCHMARKS.md with ``body`` plus machine and date."""
     header = f"## {section}"
-    stamped = f"{header}\n\n_Measured {today()} on {machine()}, commit {git_revision()}._\n\n{body.strip()}\n"
-    text = BENCHMARKS_MD.read_text(encoding="utf-8") if BENCHMARKS_MD.exists() else (
-        "# Benchmarks\n\nFigures measured with `make bench` (each section says how to rerun it alone).\n"
+    when = f"_Measured {today()} on {machine()}, commit {git_revision()}._"
+    stamped = f"{header}\n\n{when}\n\n{body.strip()}\n"
+    text = (
+        BENCHMARKS_MD.read_text(encoding="utf-8")
+        if BENCHMARKS_MD.exists()
+        else (
+            "# Benchmarks\n\nFigures measured with `make bench` "
+            "(each section says how to rerun it alone).\n"
+        )
     )
     pattern = re.compile(rf"^{re.escape(header)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):

@@ -27,7 +27,9 @@ BUILT_INS = "create_ticket,read_ticket,delete_ticket,entities,fallback"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-record", action="store_true", help="print only, do not update BENCHMARKS.md")
+    parser.add_argument(
+        "--no-record", action="store_true", help="print only, do not update BENCHMARKS.md"
+    )
     args = parser.parse_args()
     os.environ["TICKETBOT_LOAD_PLUGINS"] = BUILT_INS
 
@@ -54,7 +56,9 @@ def main() -> None:
         for fold, (train, test) in enumerate(folds.split(texts, labels), 1):
             extra = [Row(texts[i], labels[i], None, "data:wikit") for i in train]
             started = time.perf_counter()
-            manifest = train_intent_model(base + extra, Path(tmp) / f"fold{fold}.pkl", source="wikit fold")
+            manifest = train_intent_model(
+                base + extra, Path(tmp) / f"fold{fold}.pkl", source="wikit fold"
+            )
             seconds.append(time.perf_counter() - started)
             thresholds.append(manifest["threshold"])
             model, _ = load_intent_model(Path(tmp) / f"fold{fold}.pkl")
@@ -66,8 +70,13 @@ def main() -> None:
                 if result.intent != OUT_OF_SCOPE:
                     answered += 1
                     answered_right += result.intent == labels[i]
-            off_topic_fallback.append(sum(parse(t).intent == OUT_OF_SCOPE for t in off_topic) / len(off_topic))
-            print(f"fold {fold}: threshold {manifest['threshold']:.2f}, trained in {seconds[-1]:.1f} s")
+            off_topic_fallback.append(
+                sum(parse(t).intent == OUT_OF_SCOPE for t in off_topic) / len(off_topic)
+            )
+            print(
+                f"fold {fold}: threshold {manifest['threshold']:.2f}, "
+                f"trained in {seconds[-1]:.1f} s"
+            )
 
     rows = [
         ("utterances (22 intents x 15)", f"{total}"),
@@ -77,7 +86,10 @@ def main() -> None:
         ("correct and answered", f"{answered_right / total:.3f}"),
         ("held-out off-topic lines sent to fallback", f"{statistics.mean(off_topic_fallback):.3f}"),
         ("fallback threshold chosen per fold", ", ".join(f"{t:.2f}" for t in thresholds)),
-        ("training time per fold (intent + language model, internal CV)", f"{statistics.mean(seconds):.1f} s"),
+        (
+            "training time per fold (intent + language model, internal CV)",
+            f"{statistics.mean(seconds):.1f} s",
+        ),
     ]
     table = "| figure | value |\n| --- | --- |\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
     print(table)

@@ -20,16 +20,17 @@ _REQUEST_WORDS = frozenset(
     demande demandes des dois du en est et faire fais faudrait faut file for hello help hi i il
     incident incidents issue j je l la le les like log me merci moi mon my need new nouveau
     nouvelle open ouvre ouvrez ouvrir pb please pls plz pour pourriez pouvez probleme problem
-    problems raise report request requete s signale signaler signalement souci souhaite soumettre
-    stp submit svp t te the ticket tickets to tu un une veux voudrais vous want would y you
-    can could get make have got some quelque chose something
+    problems raise report request requete s signale signaler signalement souci souhaite
+    soumettre stp submit svp t te the ticket tickets to tu un une veux voudrais vous want would
+    y you can could get make have got some quelque chose something
     """.split()
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # "nouveau ticket : <problem>", "ticket - <problem>", "create a ticket for <problem>"...
 _PREFIX = re.compile(
     r"^.{0,60}?\b(?:ticket|demande|incident|request|issue|requete)s?\b\s*"
-    r"(?:[:\-–]|pour|concernant|car|parce que|about|for|regarding|because)\s+(?:(?:le|la|les|un|une|the|a|an|mon|ma|mes|my)\s+)?",
+    r"(?:[:\-–]|pour|concernant|car|parce que|about|for|regarding|because)\s+"
+    r"(?:(?:le|la|les|un|une|the|a|an|mon|ma|mes|my)\s+)?",
     re.IGNORECASE,
 )
 
@@ -78,7 +79,7 @@ def create(turn: Turn) -> None:
     turn.say(
         fr=f"Ticket n°{ticket['id']} créé : « {ticket['title']} », affecté au service "
         f"{ticket['department']} (confiance {turn.percent(ticket['confidence'])}).",
-        en=f"Ticket #{ticket['id']} created: \"{ticket['title']}\", routed to "
+        en=f'Ticket #{ticket["id"]} created: "{ticket["title"]}", routed to '
         f"{ticket['department']} (confidence {turn.percent(ticket['confidence'])}).",
     )
     if ticket.get("needs_review"):

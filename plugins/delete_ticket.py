@@ -27,7 +27,8 @@ def delete(turn: Turn) -> None:
         ticket_id = turn.ticket_id_in(answer)
         if ticket_id is None:
             turn.say(
-                fr="Je n'ai pas trouvé de numéro de ticket dans votre réponse ; rien n'a été supprimé.",
+                fr="Je n'ai pas trouvé de numéro de ticket dans votre réponse ; "
+                "rien n'a été supprimé.",
                 en="I found no ticket number in your answer; nothing was deleted.",
             )
             return
@@ -44,7 +45,10 @@ def delete(turn: Turn) -> None:
         fr=f"Supprimer définitivement le ticket n°{ticket_id} ? (oui/non)",
         en=f"Delete ticket #{ticket_id} for good? (yes/no)",
     ):
-        turn.say(fr=f"D'accord, le ticket n°{ticket_id} est conservé.", en=f"OK, ticket #{ticket_id} is kept.")
+        turn.say(
+            fr=f"D'accord, le ticket n°{ticket_id} est conservé.",
+            en=f"OK, ticket #{ticket_id} is kept.",
+        )
         return
     try:
         turn.api.delete_ticket(ticket_id)

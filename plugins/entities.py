@@ -20,14 +20,22 @@ _TICKET_ID = re.compile(
 _DEPARTMENTS = {
     "IT": [
         re.compile(r"\bIT\b"),
-        re.compile(r"\b(?:tickets?|service|team|equipe|department)\s+it\b|\bit\s+(?:tickets?|team|department|support)\b", re.I),
+        re.compile(
+            r"\b(?:tickets?|service|team|equipe|department)\s+it\b|\bit\s+(?:tickets?|team|department|support)\b",
+            re.I,
+        ),
         re.compile(r"\b(?:informatiques?|dsi|service info)\b", re.I),
     ],
     "HR": [re.compile(r"\b(?:hr|rh|drh|ressources humaines|human resources|people team)\b", re.I)],
-    "Finance": [re.compile(r"\b(?:finances?|financier|compta|comptabilite|accounting|accounts payable)\b", re.I)],
+    "Finance": [
+        re.compile(
+            r"\b(?:finances?|financier|compta|comptabilite|accounting|accounts payable)\b", re.I
+        )
+    ],
     "Facilities": [
         re.compile(
-            r"\b(?:facilit(?:y|ies)|services? generaux|moyens generaux|logistique batiment|building services)\b",
+            r"\b(?:facilit(?:y|ies)|services? generaux|moyens generaux"
+            r"|logistique batiment|building services)\b",
             re.I,
         )
     ],

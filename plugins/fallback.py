@@ -17,8 +17,10 @@ def fallback_reply(turn: Turn) -> str:
         # Never act on a guess: suggest a clearer wording instead.
         lines.append(
             turn.t(
-                f"Vouliez-vous {entry.intent.description['fr']} ? Dites par exemple « {entry.intent.example('fr')} ».",
-                f"Did you want to {entry.intent.description['en']}? Say for example \"{entry.intent.example('en')}\".",
+                f"Vouliez-vous {entry.intent.description['fr']} ? "
+                f"Dites par exemple « {entry.intent.example('fr')} ».",
+                f"Did you want to {entry.intent.description['en']}? "
+                f'Say for example "{entry.intent.example("en")}".',
             )
         )
     else:
@@ -26,7 +28,9 @@ def fallback_reply(turn: Turn) -> str:
         open_quote, close_quote = ("« ", " »") if language == "fr" else ('"', '"')
         for registered in turn.intents:
             intent = registered.intent
-            lines.append(f"  • {intent.description[language]} — {turn.t('ex.', 'e.g.')} "
-                         f"{open_quote}{intent.example(language)}{close_quote}")
+            lines.append(
+                f"  • {intent.description[language]} — {turn.t('ex.', 'e.g.')} "
+                f"{open_quote}{intent.example(language)}{close_quote}"
+            )
     lines.append(turn.t("Tapez « aide » pour plus de détails.", "Type 'help' for more."))
     return "\n".join(lines)

@@ -50,7 +50,8 @@ def read(turn: Turn) -> None:
     page = turn.api.list_tickets(department=department, limit=RECENT)
     if not page["items"]:
         turn.say(
-            fr=f"Aucun ticket{f' pour le service {department}' if department else ''} pour le moment.",
+            fr=f"Aucun ticket{f' pour le service {department}' if department else ''} "
+            "pour le moment.",
             en=f"No tickets{f' for {department}' if department else ''} yet.",
         )
         return
@@ -58,8 +59,17 @@ def read(turn: Turn) -> None:
     scope_fr = f" du service {department}" if department else ""
     scope_en = f" {department}" if department else ""
     turn.table(
-        (f"Derniers tickets{scope_fr} ({shown} sur {total})", f"Latest{scope_en} tickets ({shown} of {total})"),
-        [("N°", "#"), ("Titre", "Title"), ("Service", "Department"), ("Statut", "Status"), ("Créé le", "Created")],
+        (
+            f"Derniers tickets{scope_fr} ({shown} sur {total})",
+            f"Latest{scope_en} tickets ({shown} of {total})",
+        ),
+        [
+            ("N°", "#"),
+            ("Titre", "Title"),
+            ("Service", "Department"),
+            ("Statut", "Status"),
+            ("Créé le", "Created"),
+        ],
         [(t["id"], t["title"], t["department"], t["status"], when(t)) for t in page["items"]],
     )
 
@@ -70,7 +80,8 @@ def register_intents(register):
         Intent(
             name="read_ticket",
             description={
-                "fr": "consulter un ticket par son numéro, ou lister les derniers tickets (par service)",
+                "fr": "consulter un ticket par son numéro, "
+                "ou lister les derniers tickets (par service)",
                 "en": "show a ticket by its number, or list the latest tickets (by department)",
             },
             examples=examples_from_csv(EXAMPLES),

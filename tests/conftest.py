@@ -95,7 +95,9 @@ def new_key(test_client, role: str, name: str | None = None) -> str:
     """Create a key of ``role`` in the app behind ``test_client``."""
     import uuid
 
-    _, key = test_client.app.state.service.keys.create(name or f"{role}-{uuid.uuid4().hex[:8]}", role)
+    _, key = test_client.app.state.service.keys.create(
+        name or f"{role}-{uuid.uuid4().hex[:8]}", role
+    )
     return key
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -59,10 +60,20 @@ class ServerProcess:
 
         result = subprocess.run(
             ticketbot_command(
-                "keys", "create", "--name", name or f"{role}-{uuid.uuid4().hex[:8]}",
-                "--role", role, "--database-url", self.database_url,
+                "keys",
+                "create",
+                "--name",
+                name or f"{role}-{uuid.uuid4().hex[:8]}",
+                "--role",
+                role,
+                "--database-url",
+                self.database_url,
             ),
-            env=self.env, capture_output=True, text=True, timeout=60, check=True,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         )
         return result.stdout.strip()
 
@@ -78,8 +89,14 @@ class ServerProcess:
             self.key = self.create_key("admin")
         self.process = subprocess.Popen(
             ticketbot_command(
-                "serve", "--port", str(self.port), "--database-url", self.database_url,
-                "--log-level", "warning", *self.extra,
+                "serve",
+                "--port",
+                str(self.port),
+                "--database-url",
+                self.database_url,
+                "--log-level",
+                "warning",
+                *self.extra,
             ),
             env=self.env,
             stdout=subprocess.PIPE,
@@ -90,7 +107,9 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 output = self.process.stdout.read() if self.process.stdout else ""
-                raise RuntimeError(f"ticketbot serve exited with {self.process.returncode}:\n{output}")
+                raise RuntimeError(
+                    f"ticketbot serve exited with {self.process.returncode}:\n{output}"
+                )
             try:
                 if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return self
@@ -152,7 +171,7 @@ def install_fake_plugin(
         handle.write(f"[ticketbot]\n{entry_name or module_name} = {module_name}\n")
 
 
-FAKE_INTENT_PLUGIN = '''
+FAKE_INTENT_PLUGIN = """
 from ticketbot import hookimpl
 from ticketbot.intents import Intent
 
@@ -172,7 +191,7 @@ def register_intents(register):
         }},
         handler=answer,
     ))
-'''
+"""
 
 
 class TcpProxy:
@@ -204,17 +223,13 @@ class TcpProxy:
         with self._lock:
             if self._listener is not None:
                 # shutdown() wakes the thread blocked in accept(); close() alone would not.
-                try:
+                with contextlib.suppress(OSError):
                     self._listener.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 self._listener.close()
                 self._listener = None
             for connection in self._connections:
-                try:
+                with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 connection.close()
             self._connections.clear()
 
@@ -246,14 +261,13 @@ class TcpProxy:
             pass
         finally:
             for end in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
-def post_concurrently(urls: list[str], key: str, clients: int, per_client: int,
-                      stop: object | None = None) -> tuple[list[int], list[int]]:
+def post_concurrently(
+    urls: list[str], key: str, clients: int, per_client: int, stop: object | None = None
+) -> tuple[list[int], list[int]]:
     """``clients`` threads each posting ``per_client`` tickets (round-robin over ``urls``).
 
     Returns (ids of tickets that got 201, status codes of every other answer). A client
@@ -275,7 +289,10 @@ def post_concurrently(urls: list[str], key: str, clients: int, per_client: int,
             try:
                 response = session.post(
                     f"{base}/tickets",
-                    json={"title": f"Client {number} ticket {i}", "description": "Écran noir au démarrage"},
+                    json={
+                        "title": f"Client {number} ticket {i}",
+                        "description": "Écran noir au démarrage",
+                    },
                     timeout=30,
                 )
             except requests.RequestException:
@@ -301,7 +318,9 @@ def all_ticket_ids(base_url: str, key: str) -> list[int]:
     ids: list[int] = []
     offset = 0
     while True:
-        page = session.get(f"{base_url}/tickets", params={"limit": 100, "offset": offset}, timeout=30).json()
+        page = session.get(
+            f"{base_url}/tickets", params={"limit": 100, "offset": offset}, timeout=30
+        ).json()
         ids += [t["id"] for t in page["items"]]
         offset += 100
         if offset >= page["total"]:

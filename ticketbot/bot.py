@@ -63,7 +63,8 @@ class Bot:
         entry = self.intents.get(parse.intent)
         if entry is None:
             turn.say(
-                fr=f"J'ai reconnu l'intention « {parse.intent} », mais aucun plugin installé ne la traite.",
+                fr=f"J'ai reconnu l'intention « {parse.intent} », "
+                "mais aucun plugin installé ne la traite.",
                 en=f"I recognised the intent '{parse.intent}', but no installed plugin handles it.",
             )
             return parse
@@ -74,7 +75,8 @@ class Bot:
         except Exception:  # noqa: BLE001 - a plugin's bug must not end the conversation
             log.exception("handler of intent %r (plugin %r) failed", parse.intent, entry.plugin)
             turn.say(
-                fr=f"Désolé, le plugin « {entry.plugin} » a rencontré une erreur ; rien d'autre n'a été fait.",
+                fr=f"Désolé, le plugin « {entry.plugin} » a rencontré une erreur ; "
+                "rien d'autre n'a été fait.",
                 en=f"Sorry, the plugin '{entry.plugin}' ran into an error; nothing else was done.",
             )
         return parse

@@ -73,8 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ticketbot {ticketbot.__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in (
-        _add_shell, _add_serve, _add_train, _add_classify, _add_parse, _add_eval, _add_plugins,
-        _add_models, _add_keys,
+        _add_shell,
+        _add_serve,
+        _add_train,
+        _add_classify,
+        _add_parse,
+        _add_eval,
+        _add_plugins,
+        _add_models,
+        _add_keys,
     ):
         add(commands)
     return parser
@@ -90,15 +97,21 @@ def _add_serve(commands: Any) -> None:
         description="Run the ticket API with uvicorn. Settings also come from TICKETBOT_* "
         "environment variables (TICKETBOT_DATABASE_URL, TICKETBOT_REVIEW_THRESHOLD, ...).",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
     serve.add_argument("--port", type=_port, default=8000, help="port (default: %(default)s)")
-    serve.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default: %(default)s)")
+    serve.add_argument(
+        "--workers", type=_positive_int, default=1, help="worker processes (default: %(default)s)"
+    )
     serve.add_argument(
         "--database-url",
         help="sqlite:///path/file.db or postgresql://user@host:5432/db "
         "(default: TICKETBOT_DATABASE_URL, else a SQLite file in your data directory)",
     )
-    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
     serve.set_defaults(handler=_run_serve)
 
 
@@ -137,9 +150,17 @@ def _add_train(commands: Any) -> None:
         "model from the bundled tickets; with --data it trains on any CSV and any label set "
         "(for example your company's own ticket history).",
     )
-    department.add_argument("--data", type=Path, help="CSV with a header (default: the bundled tickets)")
-    department.add_argument("--text-column", default="text", help="column holding the text (default: %(default)s)")
-    department.add_argument("--label-column", default="label", help="column holding the department (default: %(default)s)")
+    department.add_argument(
+        "--data", type=Path, help="CSV with a header (default: the bundled tickets)"
+    )
+    department.add_argument(
+        "--text-column", default="text", help="column holding the text (default: %(default)s)"
+    )
+    department.add_argument(
+        "--label-column",
+        default="label",
+        help="column holding the department (default: %(default)s)",
+    )
     department.add_argument(
         "--out",
         type=Path,
@@ -197,11 +218,12 @@ def _run_train_intent(args: argparse.Namespace) -> int:
     cv = manifest["cv"]
     print(
         f"  fallback threshold {manifest['threshold']:.2f}: in-scope accuracy "
-        f"{cv['in_scope_accuracy']:.4f}, off-topic sent to fallback {cv['out_of_scope_fallback']:.4f}"
+        f"{cv['in_scope_accuracy']:.4f}, off-topic sent to fallback "
+        f"{cv['out_of_scope_fallback']:.4f}"
     )
     print(f"  intents: {', '.join(n for n in manifest['labels'] if n != 'out_of_scope')}")
     if args.data:
-        print(f"  parse with it: ticketbot parse --model {out} \"TEXT\"")
+        print(f'  parse with it: ticketbot parse --model {out} "TEXT"')
     return EXIT_OK
 
 
@@ -279,7 +301,9 @@ def _add_classify(commands: Any) -> None:
         "per line from standard input.",
     )
     classify.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
-    classify.add_argument("--model", type=Path, help="department model file (default: the shipped one)")
+    classify.add_argument(
+        "--model", type=Path, help="department model file (default: the shipped one)"
+    )
     classify.set_defaults(handler=_run_classify)
 
 
@@ -287,7 +311,9 @@ def _run_classify(args: argparse.Namespace) -> int:
     from api.classifier import DepartmentClassifier
     from ticketbot.paths import shipped_model
 
-    classifier = DepartmentClassifier.load(args.model or _env_path("TICKETBOT_DEPARTMENT_MODEL") or shipped_model("department"))
+    classifier = DepartmentClassifier.load(
+        args.model or _env_path("TICKETBOT_DEPARTMENT_MODEL") or shipped_model("department")
+    )
     for text in _texts(args.texts):
         routing = classifier.route(text)
         _json_line(
@@ -336,7 +362,11 @@ def _add_parse(commands: Any) -> None:
         "per line from standard input.",
     )
     parse.add_argument("texts", nargs="*", metavar="TEXT", help="utterances to parse")
-    parse.add_argument("--model", type=Path, help="intent model file (default: the one matching the installed plugins)")
+    parse.add_argument(
+        "--model",
+        type=Path,
+        help="intent model file (default: the one matching the installed plugins)",
+    )
     parse.set_defaults(handler=_run_parse)
 
 
@@ -370,8 +400,14 @@ def _add_shell(commands: Any) -> None:
         "itself on a free local port with the default SQLite database; with it, it talks to "
         "that API (TICKETBOT_API_KEY gives the key).",
     )
-    shell.add_argument("--api-url", help="ticket API to use (default: TICKETBOT_API_URL, else an embedded API)")
-    shell.add_argument("--model", type=Path, help="intent model file (default: the one matching the installed plugins)")
+    shell.add_argument(
+        "--api-url", help="ticket API to use (default: TICKETBOT_API_URL, else an embedded API)"
+    )
+    shell.add_argument(
+        "--model",
+        type=Path,
+        help="intent model file (default: the one matching the installed plugins)",
+    )
     shell.set_defaults(handler=_run_shell)
 
 
@@ -411,7 +447,11 @@ def _run_plugins(args: argparse.Namespace) -> int:
 
 
 def _add_eval(commands: Any) -> None:
-    evaluate = commands.add_parser("eval", help="evaluate a model on labelled data", description="Evaluate a model on labelled data.")
+    evaluate = commands.add_parser(
+        "eval",
+        help="evaluate a model on labelled data",
+        description="Evaluate a model on labelled data.",
+    )
     models = evaluate.add_subparsers(title="models", metavar="MODEL")
     department = models.add_parser(
         "department",
@@ -424,7 +464,12 @@ def _add_eval(commands: Any) -> None:
     department.add_argument("--label-column", default="label", help="(default: %(default)s)")
     department.add_argument("--model", type=Path, help="model file (default: the shipped one)")
     department.add_argument("--json", action="store_true", help="print the report as JSON")
-    department.add_argument("--plot", type=Path, metavar="FILE.png", help="save the confusion matrix as a picture (needs matplotlib)")
+    department.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="save the confusion matrix as a picture (needs matplotlib)",
+    )
     department.set_defaults(handler=_run_eval_department)
     intent = models.add_parser(
         "intent",
@@ -433,12 +478,24 @@ def _add_eval(commands: Any) -> None:
         "included) and report accuracy, macro-F1, per-intent figures, the confusion matrix, "
         "in-scope accuracy and the share of out_of_scope lines sent to fallback.",
     )
-    intent.add_argument("--data", type=Path, required=True, help="CSV with a header, e.g. tests/data/intent_eval.csv")
+    intent.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="CSV with a header, e.g. tests/data/intent_eval.csv",
+    )
     intent.add_argument("--text-column", default="text", help="(default: %(default)s)")
     intent.add_argument("--label-column", default="intent", help="(default: %(default)s)")
-    intent.add_argument("--model", type=Path, help="model file (default: the one matching the installed plugins)")
+    intent.add_argument(
+        "--model", type=Path, help="model file (default: the one matching the installed plugins)"
+    )
     intent.add_argument("--json", action="store_true", help="print the report as JSON")
-    intent.add_argument("--plot", type=Path, metavar="FILE.png", help="save the confusion matrix as a picture (needs matplotlib)")
+    intent.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="save the confusion matrix as a picture (needs matplotlib)",
+    )
     intent.set_defaults(handler=_run_eval_intent)
     evaluate.set_defaults(handler=lambda args: _usage(evaluate))
 
@@ -449,13 +506,17 @@ def _run_eval_department(args: argparse.Namespace) -> int:
     from ticketbot.ml.training import read_labelled_csv
     from ticketbot.paths import shipped_model
 
-    model_path = args.model or _env_path("TICKETBOT_DEPARTMENT_MODEL") or shipped_model("department")
+    model_path = (
+        args.model or _env_path("TICKETBOT_DEPARTMENT_MODEL") or shipped_model("department")
+    )
     classifier = DepartmentClassifier.load(model_path)
     texts, labels = read_labelled_csv(args.data, args.text_column, args.label_column)
     if not texts:
         raise CommandError(f"{args.data}: no labelled rows to evaluate")
     predicted = [classifier.model.predict(text) for text in texts]
-    report = classification_report(labels, predicted, labels=sorted(set(classifier.labels) | set(labels)))
+    report = classification_report(
+        labels, predicted, labels=sorted(set(classifier.labels) | set(labels))
+    )
     report["model_version"] = classifier.version
     unknown = sorted(set(labels) - set(classifier.labels))
     if unknown:
@@ -480,11 +541,16 @@ def _run_eval_intent(args: argparse.Namespace) -> int:
     if in_scope:
         report["in_scope_accuracy"] = round(sum(t == p for t, p in in_scope) / len(in_scope), 4)
     if off_topic:
-        report["out_of_scope_fallback"] = round(sum(p == OUT_OF_SCOPE for p in off_topic) / len(off_topic), 4)
+        report["out_of_scope_fallback"] = round(
+            sum(p == OUT_OF_SCOPE for p in off_topic) / len(off_topic), 4
+        )
     report["threshold"] = parser.threshold
     _finish_eval(report, args, title="intent model")
     if not args.json:
-        for key, label in (("in_scope_accuracy", "in-scope accuracy"), ("out_of_scope_fallback", "off-topic sent to fallback")):
+        for key, label in (
+            ("in_scope_accuracy", "in-scope accuracy"),
+            ("out_of_scope_fallback", "off-topic sent to fallback"),
+        ):
             if key in report:
                 print(f"{label}: {report[key]:.4f} (fallback threshold {parser.threshold:.2f})")
     return EXIT_OK
@@ -532,10 +598,15 @@ def _run_models(args: argparse.Namespace) -> int:
             print(f"  refused: {entry['error']}")
             continue
         cv = entry.get("cv") or {}
-        print(f"  version {entry['version']}, trained {entry['trained_at']} on {entry['rows']} rows")
+        print(
+            f"  version {entry['version']}, trained {entry['trained_at']} on {entry['rows']} rows"
+        )
         print(f"  labels: {', '.join(entry['labels'])}")
         if cv:
-            print(f"  {cv['folds']}-fold CV accuracy {cv['accuracy']:.4f}, macro-F1 {cv['macro_f1']:.4f}")
+            print(
+                f"  {cv['folds']}-fold CV accuracy {cv['accuracy']:.4f}, "
+                f"macro-F1 {cv['macro_f1']:.4f}"
+            )
         if "threshold" in entry:
             print(
                 f"  fallback threshold {entry['threshold']:.2f}: in-scope accuracy "
@@ -605,13 +676,17 @@ def _add_keys(commands: Any) -> None:
         "your data directory)",
     )
     create = actions.add_parser(
-        "create", parents=[database], help="create a key (printed once)",
+        "create",
+        parents=[database],
+        help="create a key (printed once)",
         description="Create a key and print it once, alone on its line; only its hash is stored.",
     )
     create.add_argument("--name", required=True, help="who or what uses the key (unique)")
     create.add_argument("--role", required=True, choices=["requester", "agent", "admin"])
     create.set_defaults(handler=_run_keys_create)
-    listing = actions.add_parser("list", parents=[database], help="list keys (never the keys themselves)")
+    listing = actions.add_parser(
+        "list", parents=[database], help="list keys (never the keys themselves)"
+    )
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=_run_keys_list)
     revoke = actions.add_parser("revoke", parents=[database], help="revoke a key by name")
@@ -662,7 +737,10 @@ def _run_keys_list(args: argparse.Namespace) -> int:
         print("no keys yet: create one with `ticketbot keys create --name NAME --role ROLE`")
     for key in keys:
         state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "active"
-        print(f"{key['name']:<24} {key['role']:<10} {key['prefix']}…  created {key['created_at']}  {state}")
+        print(
+            f"{key['name']:<24} {key['role']:<10} {key['prefix']}…  "
+            f"created {key['created_at']}  {state}"
+        )
     return EXIT_OK
 
 

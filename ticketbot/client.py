@@ -46,7 +46,7 @@ class TicketNotFound(ApiProblem):
 
     def message(self, language: str) -> str:
         if language == "en":
-            return f"I can't find ticket #{self.ticket_id}. Say \"show my tickets\" to see the list."
+            return f'I can\'t find ticket #{self.ticket_id}. Say "show my tickets" to see the list.'
         return (
             f"Je ne trouve pas le ticket n°{self.ticket_id}. Dites « liste mes tickets » pour "
             "voir la liste."
@@ -68,7 +68,8 @@ class ApiRefused(ApiProblem):
                 "(ask your administrator, or run `ticketbot keys create`)."
                 if language == "en"
                 else "Le service de tickets refuse la clé d'API : définissez TICKETBOT_API_KEY "
-                "avec une clé valide (demandez-la à votre administrateur, ou `ticketbot keys create`)."
+                "avec une clé valide (demandez-la à votre administrateur, "
+                "ou `ticketbot keys create`)."
             )
         if self.status == 403:
             return (
@@ -144,7 +145,9 @@ class ApiClient:
 
     def create_ticket(self, title: str, description: str = "") -> dict[str, Any]:
         """Create a ticket; returns it with its department, confidence and ranking."""
-        return self._request("POST", "/tickets", json={"title": title, "description": description}).json()
+        return self._request(
+            "POST", "/tickets", json={"title": title, "description": description}
+        ).json()
 
     def get_ticket(self, ticket_id: int) -> dict[str, Any]:
         """One ticket; :class:`TicketNotFound` if there is none."""
@@ -165,8 +168,16 @@ class ApiClient:
         offset: int = 0,
     ) -> dict[str, Any]:
         """A page of tickets, newest first: ``{"items", "total", "limit", "offset"}``."""
-        params = {"department": department, "status": status, "q": q, "limit": limit, "offset": offset}
-        return self._request("GET", "/tickets", params={k: v for k, v in params.items() if v is not None}).json()
+        params = {
+            "department": department,
+            "status": status,
+            "q": q,
+            "limit": limit,
+            "offset": offset,
+        }
+        return self._request(
+            "GET", "/tickets", params={k: v for k, v in params.items() if v is not None}
+        ).json()
 
     def delete_ticket(self, ticket_id: int) -> None:
         """Delete a ticket; :class:`TicketNotFound` if there is none."""

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from ticketbot.nlu.model import Parse
 
 YES = frozenset({"oui", "o", "yes", "y"})
-CANCEL = frozenset({"annuler", "annule", "cancel", "stop", "non", "no", "n", "rien", "nothing", "quit", "exit"})
+CANCEL = frozenset(
+    {"annuler", "annule", "cancel", "stop", "non", "no", "n", "rien", "nothing", "quit", "exit"}
+)
 _BARE_NUMBER = re.compile(r"^\D{0,20}?(\d{1,18})\D{0,20}$")
 
 
@@ -108,10 +110,17 @@ class Turn:
         """Ask a yes/no question; True only for an explicit ``oui/o/yes/y``."""
         return is_yes(self.ask(fr, en))
 
-    def table(self, title: tuple[str, str], columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> None:
+    def table(
+        self,
+        title: tuple[str, str],
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
         """Show a table; ``title`` and each column are ``(french, english)`` pairs."""
         self.channel.table(
-            self.t(*title), [self.t(*column) for column in columns], [[str(c) for c in row] for row in rows]
+            self.t(*title),
+            [self.t(*column) for column in columns],
+            [[str(c) for c in row] for row in rows],
         )
 
     def ticket_id_in(self, answer: str) -> int | None:

@@ -43,7 +43,9 @@ class EntityExtractors:
                 try:
                     value = extractor(text)
                 except Exception:  # noqa: BLE001 - one plugin's bug must not stop the bot
-                    log.warning("entity extractor %r of plugin %r failed", name, plugin, exc_info=True)
+                    log.warning(
+                        "entity extractor %r of plugin %r failed", name, plugin, exc_info=True
+                    )
                     continue
                 if value is not None:
                     entities[name] = value

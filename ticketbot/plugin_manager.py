@@ -105,9 +105,7 @@ class Plugins:
     def _implementations(self, hook_name: str) -> list[tuple[str, Any]]:
         """``(plugin name, function)`` of a hook, in registration order."""
         caller = getattr(self.manager.hook, hook_name)
-        return [
-            (impl.plugin_name, impl.function) for impl in caller.get_hookimpls()
-        ]
+        return [(impl.plugin_name, impl.function) for impl in caller.get_hookimpls()]
 
     def _fail(self, plugin_name: str, error: BaseException) -> None:
         origin = self.origins.get(plugin_name)
@@ -124,12 +122,16 @@ class Plugins:
         for name, plugin in self.manager.list_name_plugin():
             if plugin is None:
                 continue
-            origin = self.origins.get(name, PluginOrigin(None, None, getattr(plugin, "__name__", repr(plugin))))
+            origin = self.origins.get(
+                name, PluginOrigin(None, None, getattr(plugin, "__name__", repr(plugin)))
+            )
             described.append(
                 {
                     "name": name,
                     "version": origin.version,
-                    "source": "built-in" if origin.built_in else (origin.distribution or "registered in code"),
+                    "source": "built-in"
+                    if origin.built_in
+                    else (origin.distribution or "registered in code"),
                     "module": origin.module,
                     "intents": [i for i, p in intents.items() if p == name],
                     "entities": [e for e, ps in entities.items() if name in ps],
@@ -163,7 +165,9 @@ def get_plugin_manager(load_entry_points: bool = True) -> Plugins:
     if load_entry_points:
         include, exclude = selected_plugins(os.environ.get(LOAD_PLUGINS_ENV))
         for entry_point in _entry_points():
-            if entry_point.name in exclude or (include is not None and entry_point.name not in include):
+            if entry_point.name in exclude or (
+                include is not None and entry_point.name not in include
+            ):
                 continue
             _load(plugins, entry_point)
     _check_pending(plugins)

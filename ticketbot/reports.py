@@ -39,7 +39,9 @@ def plugins_text(described: list[dict[str, Any]]) -> str:
         return "no plugins loaded (see TICKETBOT_LOAD_PLUGINS)"
     blocks = []
     for plugin in described:
-        lines = [f"{plugin['name']} {plugin['version'] or ''} ({plugin['source']})".replace("  ", " ")]
+        lines = [
+            f"{plugin['name']} {plugin['version'] or ''} ({plugin['source']})".replace("  ", " ")
+        ]
         if plugin["intents"]:
             lines.append(f"  intents: {', '.join(plugin['intents'])}")
         if plugin["entities"]:

@@ -33,8 +33,18 @@ EXIT_WORDS = frozenset({"quit", "exit", "quitter", "bye"})
 HELP_WORDS = {"help": "en", "aide": "fr"}
 CONSOLE_COMMANDS = frozenset({"plugins"}) | EXIT_WORDS
 REMOVED_COMMANDS = (
-    "alias", "edit", "history", "ipy", "macro", "py", "run_pyscript", "run_script", "set",
-    "shell", "shortcuts", "_relative_run_script",
+    "alias",
+    "edit",
+    "history",
+    "ipy",
+    "macro",
+    "py",
+    "run_pyscript",
+    "run_script",
+    "set",
+    "shell",
+    "shortcuts",
+    "_relative_run_script",
 )
 
 INTRO = {
@@ -154,13 +164,23 @@ class TicketShell(cmd2.Cmd):
             self.poutput(self._help_topic(topic, language) or "")
             return
         fr = language == "fr"
-        lines = ["Je comprends (en français ou en anglais) :" if fr else "I understand (in English or French):"]
+        lines = [
+            "Je comprends (en français ou en anglais) :"
+            if fr
+            else "I understand (in English or French):"
+        ]
         open_quote, close_quote = ("« ", " »") if fr else ('"', '"')
         for name, description, example in self.bot.capabilities(language):
             lines.append(f"  • {description}")
-            lines.append(f"      {'ex.' if fr else 'e.g.'} {open_quote}{example}{close_quote}   [{name}]")
+            lines.append(
+                f"      {'ex.' if fr else 'e.g.'} {open_quote}{example}{close_quote}   [{name}]"
+            )
         if len(self.bot.intents) == 0:
-            lines.append("  (aucune intention : aucun plugin n'est chargé)" if fr else "  (no intents: no plugin is loaded)")
+            lines.append(
+                "  (aucune intention : aucun plugin n'est chargé)"
+                if fr
+                else "  (no intents: no plugin is loaded)"
+            )
         lines.append("")
         lines.append(
             "Commandes : aide, plugins (les plugins installés), quitter."
@@ -252,7 +272,9 @@ class Startup:
         """Start the embedded API (if any) and the intent-model loading."""
         if self.embedded is not None:
             self.embedded.start()
-        threading.Thread(target=self._load_model, args=(plugins,), name="ticketbot-model", daemon=True).start()
+        threading.Thread(
+            target=self._load_model, args=(plugins,), name="ticketbot-model", daemon=True
+        ).start()
 
     def _load_model(self, plugins: Any) -> None:
         try:
@@ -303,7 +325,11 @@ def run_shell(api_url: str | None = None, model: Path | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     api_url = api_url or os.environ.get("TICKETBOT_API_URL") or None
-    model = model or (Path(os.environ["TICKETBOT_INTENT_MODEL"]) if os.environ.get("TICKETBOT_INTENT_MODEL") else None)
+    model = model or (
+        Path(os.environ["TICKETBOT_INTENT_MODEL"])
+        if os.environ.get("TICKETBOT_INTENT_MODEL")
+        else None
+    )
     try:
         if model is not None:
             _verify_intent_model(model)
@@ -324,7 +350,8 @@ def run_shell(api_url: str | None = None, model: Path | None = None) -> int:
         if startup.embedded is None and not os.environ.get("TICKETBOT_API_KEY"):
             app.perror(
                 "Aucune clé d'API : définissez TICKETBOT_API_KEY pour utiliser "
-                f"{startup.api.base_url}. / No API key: set TICKETBOT_API_KEY to use {startup.api.base_url}."
+                f"{startup.api.base_url}. / No API key: set TICKETBOT_API_KEY to use "
+                f"{startup.api.base_url}."
             )
         app.poutput(INTRO["fr"])
         startup.start(plugins)

@@ -205,10 +205,18 @@ def _check_examples(intent: Any, registry: IntentRegistry) -> None:
             )
 
 
-def _run(intent: Any, text: str, language: str, api: ApiClient, plugins: Plugins,
-         answers: Sequence[str | None] = ()) -> ScriptedChannel:
+def _run(
+    intent: Any,
+    text: str,
+    language: str,
+    api: ApiClient,
+    plugins: Plugins,
+    answers: Sequence[str | None] = (),
+) -> ScriptedChannel:
     channel = ScriptedChannel(list(answers))
-    turn = make_turn(text, intent.name, api=api, channel=channel, plugins=plugins, language=language)
+    turn = make_turn(
+        text, intent.name, api=api, channel=channel, plugins=plugins, language=language
+    )
     try:
         intent.handler(turn)
     except ApiProblem as problem:
@@ -224,7 +232,9 @@ def _run(intent: Any, text: str, language: str, api: ApiClient, plugins: Plugins
 def _check_languages(intent: Any, api: ApiClient, plugins: Plugins) -> None:
     replies = {}
     for language in LANGUAGES:
-        channel = _run(intent, intent.example(language), language, api, plugins, answers=["1", "non"])
+        channel = _run(
+            intent, intent.example(language), language, api, plugins, answers=["1", "non"]
+        )
         if not channel.transcript.strip():
             raise ContractViolation(
                 f"handler of {intent.name!r} said nothing to {intent.example(language)!r}"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import peewee
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
-import peewee
-
 from api.auth import Caller, CanCreate, CanDelete
-from api.keys import Principal
 from api.errors import problem_responses
+from api.keys import Principal
 from api.models import search_key
 from api.schemas import FILTER_PATTERN, TicketCreate, TicketOut, TicketPage
 from api.service import Service, get_service
@@ -79,9 +78,14 @@ def list_tickets(
     service: ServiceDep,
     caller: Caller,
     department: Annotated[
-        str | None, Query(max_length=100, pattern=FILTER_PATTERN, description="Only this department (any case)")
+        str | None,
+        Query(
+            max_length=100, pattern=FILTER_PATTERN, description="Only this department (any case)"
+        ),
     ] = None,
-    status: Annotated[str | None, Query(max_length=20, pattern=FILTER_PATTERN, description="Only this status")] = None,
+    status: Annotated[
+        str | None, Query(max_length=20, pattern=FILTER_PATTERN, description="Only this status")
+    ] = None,
     q: Annotated[
         str | None,
         Query(

@@ -22,7 +22,10 @@ def as_key(key: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("method", "path", "body"), PROTECTED)
-@pytest.mark.parametrize("header", [None, "Bearer", "Bearer nope", "Basic dXNlcjpwYXNz", "Bearer tb_" + "x" * 43, "tb_abc"])
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer", "Bearer nope", "Basic dXNlcjpwYXNz", "Bearer tb_" + "x" * 43, "tb_abc"],
+)
 def test_every_endpoint_but_health_needs_a_valid_key(client, method, path, body, header):
     headers = {"Authorization": header} if header else {}
     client.headers.pop("Authorization")
@@ -30,7 +33,10 @@ def test_every_endpoint_but_health_needs_a_valid_key(client, method, path, body,
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["www-authenticate"].startswith("Bearer")
-    assert "ticketbot keys create" in response.json()["detail"] or "unknown or revoked" in response.json()["detail"]
+    assert (
+        "ticketbot keys create" in response.json()["detail"]
+        or "unknown or revoked" in response.json()["detail"]
+    )
 
 
 def test_health_and_docs_need_no_key(client):
@@ -43,11 +49,17 @@ def test_health_and_docs_need_no_key(client):
 
 def test_requester_sees_only_its_own_tickets(client):
     alice, bob = new_key(client, "requester", "alice"), new_key(client, "requester", "bob")
-    mine = client.post("/tickets", json={"title": "Ma fiche de paie est fausse"}, headers=as_key(alice)).json()
-    theirs = client.post("/tickets", json={"title": "Conflit avec mon manager"}, headers=as_key(bob)).json()
+    mine = client.post(
+        "/tickets", json={"title": "Ma fiche de paie est fausse"}, headers=as_key(alice)
+    ).json()
+    theirs = client.post(
+        "/tickets", json={"title": "Conflit avec mon manager"}, headers=as_key(bob)
+    ).json()
     listed = client.get("/tickets", headers=as_key(alice)).json()
     assert [t["id"] for t in listed["items"]] == [mine["id"]] and listed["total"] == 1
-    assert client.get("/tickets", params={"q": "manager"}, headers=as_key(alice)).json()["total"] == 0
+    assert (
+        client.get("/tickets", params={"q": "manager"}, headers=as_key(alice)).json()["total"] == 0
+    )
     assert client.get(f"/tickets/{mine['id']}", headers=as_key(alice)).status_code == 200
     # Someone else's ticket looks exactly like a missing one.
     other = client.get(f"/tickets/{theirs['id']}", headers=as_key(alice))
@@ -61,7 +73,9 @@ def test_requester_sees_only_its_own_tickets(client):
 
 def test_agent_reads_everything_but_cannot_write(client):
     requester, agent = new_key(client, "requester"), new_key(client, "agent")
-    ticket = client.post("/tickets", json={"title": "Imprimante HS"}, headers=as_key(requester)).json()
+    ticket = client.post(
+        "/tickets", json={"title": "Imprimante HS"}, headers=as_key(requester)
+    ).json()
     assert client.get("/tickets", headers=as_key(agent)).json()["total"] == 1
     assert client.get(f"/tickets/{ticket['id']}", headers=as_key(agent)).status_code == 200
     denied = client.delete(f"/tickets/{ticket['id']}", headers=as_key(agent))

@@ -99,8 +99,12 @@ def test_openapi_describes_every_field_and_error(client):
         for method, op in methods.items()
     ]
     assert {(p, m) for p, m, _ in operations} >= {
-        ("/tickets", "post"), ("/tickets", "get"), ("/tickets/{ticket_id}", "get"),
-        ("/tickets/{ticket_id}", "delete"), ("/classify", "post"), ("/health", "get"),
+        ("/tickets", "post"),
+        ("/tickets", "get"),
+        ("/tickets/{ticket_id}", "get"),
+        ("/tickets/{ticket_id}", "delete"),
+        ("/classify", "post"),
+        ("/health", "get"),
     }
     for path, method, operation in operations:
         if path != "/health":
@@ -118,11 +122,15 @@ def test_405_lists_every_allowed_method(client):
     assert response.headers["allow"] == "DELETE, GET"
 
 
-@pytest.mark.parametrize("params", [{"q": "a\x00b"}, {"department": "IT\x00"}, {"status": "op\x1ben"}])
+@pytest.mark.parametrize(
+    "params", [{"q": "a\x00b"}, {"department": "IT\x00"}, {"status": "op\x1ben"}]
+)
 def test_control_characters_in_filters_are_422(client, params):
     assert_problem(client.get("/tickets", params=params), 422)
 
 
 def test_lone_surrogates_are_422(client):
-    response = client.post("/tickets", content=b'{"title": "\\udb38abc"}', headers={"content-type": "application/json"})
+    response = client.post(
+        "/tickets", content=b'{"title": "\\udb38abc"}', headers={"content-type": "application/json"}
+    )
     assert_problem(response, 422)

@@ -103,7 +103,9 @@ def test_search_text_is_plain_data(client):
 
 
 def test_classify_stores_nothing(client):
-    response = client.post("/classify", json={"text": "Je voudrais poser un congé parental de trois mois"})
+    response = client.post(
+        "/classify", json={"text": "Je voudrais poser un congé parental de trois mois"}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["department"] == "HR"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ticketbot.cli import main
 from tests.support import REPO, ticketbot_command
+from ticketbot.cli import main
 
 COMMANDS = ["shell", "serve", "train", "classify", "parse", "eval", "plugins", "models", "keys"]
 
@@ -31,8 +31,15 @@ def test_help_lists_subcommands():
 @pytest.mark.parametrize(
     "args",
     [[c] for c in COMMANDS]
-    + [["train", "department"], ["train", "intent"], ["eval", "department"], ["eval", "intent"],
-       ["keys", "create"], ["keys", "list"], ["keys", "revoke"]],
+    + [
+        ["train", "department"],
+        ["train", "intent"],
+        ["eval", "department"],
+        ["eval", "intent"],
+        ["keys", "create"],
+        ["keys", "list"],
+        ["keys", "revoke"],
+    ],
 )
 def test_each_subcommand_has_help(args, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -81,10 +88,22 @@ CUSTOM_ROWS = [
 
 
 def test_train_on_any_csv_then_classify_and_eval(tmp_path: Path, capsys):
-    data = write_csv(tmp_path / "history.csv", [(t, l) for t, l in CUSTOM_ROWS], ("body", "queue"))
+    data = write_csv(tmp_path / "history.csv", list(CUSTOM_ROWS), ("body", "queue"))
     out = tmp_path / "custom.pkl"
-    code = main(["train", "department", "--data", str(data), "--text-column", "body",
-                 "--label-column", "queue", "--out", str(out)])
+    code = main(
+        [
+            "train",
+            "department",
+            "--data",
+            str(data),
+            "--text-column",
+            "body",
+            "--label-column",
+            "queue",
+            "--out",
+            str(out),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     assert "cross-validation: accuracy" in printed
@@ -96,8 +115,24 @@ def test_train_on_any_csv_then_classify_and_eval(tmp_path: Path, capsys):
     assert main(["classify", "--model", str(out), "router reboot needed"]) == 0
     assert json.loads(capsys.readouterr().out)["department"] == "Network"
 
-    assert main(["eval", "department", "--data", str(data), "--text-column", "body",
-                 "--label-column", "queue", "--model", str(out), "--json"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "department",
+                "--data",
+                str(data),
+                "--text-column",
+                "body",
+                "--label-column",
+                "queue",
+                "--model",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["accuracy"] > 0.9
     assert report["confusion"]["labels"] == ["Access", "Desktop", "Network"]
@@ -105,7 +140,10 @@ def test_train_on_any_csv_then_classify_and_eval(tmp_path: Path, capsys):
 
 
 def test_eval_prints_tables_and_plot(tmp_path: Path, capsys):
-    data = write_csv(tmp_path / "eval.csv", [("VPN ne marche plus", "IT"), ("note de frais", "Finance"), ("contrat NDA", "Legal")])
+    data = write_csv(
+        tmp_path / "eval.csv",
+        [("VPN ne marche plus", "IT"), ("note de frais", "Finance"), ("contrat NDA", "Legal")],
+    )
     plot = tmp_path / "confusion.png"
     assert main(["eval", "department", "--data", str(data), "--plot", str(plot)]) == 0
     printed = capsys.readouterr().out
@@ -148,7 +186,9 @@ def test_models_shows_both_models_in_use():
 
 
 def test_eval_intent_on_the_held_out_set(tmp_path: Path):
-    result = run("eval", "intent", "--data", str(REPO / "tests" / "data" / "intent_eval.csv"), "--json")
+    result = run(
+        "eval", "intent", "--data", str(REPO / "tests" / "data" / "intent_eval.csv"), "--json"
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["in_scope_accuracy"] >= 0.95 and report["out_of_scope_fallback"] >= 0.85

@@ -29,14 +29,19 @@ def test_create_list_revoke(tmp_path: Path):
     assert key not in listed.stdout and key not in run("keys", "list", "--database-url", url).stdout
     assert key not in (tmp_path / "keys.db").read_bytes().decode("latin-1")
     assert run("keys", "revoke", "alice", "--database-url", url).returncode == 0
-    assert json.loads(run("keys", "list", "--json", "--database-url", url).stdout)["keys"][0]["revoked_at"]
+    assert json.loads(run("keys", "list", "--json", "--database-url", url).stdout)["keys"][0][
+        "revoked_at"
+    ]
     again = run("keys", "revoke", "alice", "--database-url", url)
     assert again.returncode == 1 and "no active key named 'alice'" in again.stderr
 
 
 def test_bad_key_requests_are_clear(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'keys.db'}"
-    assert run("keys", "create", "--name", "bob", "--role", "admin", "--database-url", url).returncode == 0
+    assert (
+        run("keys", "create", "--name", "bob", "--role", "admin", "--database-url", url).returncode
+        == 0
+    )
     duplicate = run("keys", "create", "--name", "bob", "--role", "admin", "--database-url", url)
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
     bad_role = run("keys", "create", "--name", "eve", "--role", "root", "--database-url", url)
@@ -48,11 +53,18 @@ def test_bad_key_requests_are_clear(tmp_path: Path):
 def test_serve_refuses_a_public_address_without_any_key(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'public.db'}"
     result = subprocess.run(
-        ticketbot_command("serve", "--host", "0.0.0.0", "--port", str(free_port()), "--database-url", url),
-        capture_output=True, text=True, timeout=60,
+        ticketbot_command(
+            "serve", "--host", "0.0.0.0", "--port", str(free_port()), "--database-url", url
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
-    assert "refusing to listen on 0.0.0.0" in result.stderr and "ticketbot keys create" in result.stderr
+    assert (
+        "refusing to listen on 0.0.0.0" in result.stderr
+        and "ticketbot keys create" in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 

@@ -30,7 +30,9 @@ def test_kill_9_during_load_loses_no_acknowledged_ticket(database_url):
     stop = threading.Event()
     result: dict[str, tuple] = {}
     load = threading.Thread(
-        target=lambda: result.update(out=post_concurrently([server.url], server.key, CLIENTS, 10_000, stop))
+        target=lambda: result.update(
+            out=post_concurrently([server.url], server.key, CLIENTS, 10_000, stop)
+        )
     )
     load.start()
     deadline = time.monotonic() + 30
@@ -48,7 +50,9 @@ def test_kill_9_during_load_loses_no_acknowledged_ticket(database_url):
     with restarted:
         stored = set(all_ticket_ids(restarted.url, restarted.key))
         assert set(created) <= stored
-        follow_up = restarted.session().post(f"{restarted.url}/tickets", json={"title": "après le crash"}, timeout=10)
+        follow_up = restarted.session().post(
+            f"{restarted.url}/tickets", json={"title": "après le crash"}, timeout=10
+        )
         assert follow_up.status_code == 201 and follow_up.json()["id"] not in stored
 
 
@@ -61,7 +65,9 @@ def test_two_servers_on_one_postgresql_database(postgres_url):
     second.key = first.key
     try:
         second.start()
-        created, failures = post_concurrently([first.url, second.url], first.key, CLIENTS, PER_CLIENT)
+        created, failures = post_concurrently(
+            [first.url, second.url], first.key, CLIENTS, PER_CLIENT
+        )
         assert failures == []
         assert len(created) == CLIENTS * PER_CLIENT == len(set(created))
         assert sorted(all_ticket_ids(second.url, first.key)) == sorted(created)
@@ -71,7 +77,9 @@ def test_two_servers_on_one_postgresql_database(postgres_url):
 
 
 def assert_unavailable(server: ServerProcess) -> None:
-    response = server.session().post(f"{server.url}/tickets", json={"title": "VPN en panne"}, timeout=30)
+    response = server.session().post(
+        f"{server.url}/tickets", json={"title": "VPN en panne"}, timeout=30
+    )
     assert response.status_code == 503, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert "database is unreachable" in response.json()["detail"]
@@ -83,7 +91,9 @@ def assert_unavailable(server: ServerProcess) -> None:
 def wait_recovered(server: ServerProcess) -> None:
     deadline = time.monotonic() + 20
     while True:
-        response = server.session().post(f"{server.url}/tickets", json={"title": "de retour"}, timeout=30)
+        response = server.session().post(
+            f"{server.url}/tickets", json={"title": "de retour"}, timeout=30
+        )
         if response.status_code == 201:
             break
         assert response.status_code == 503 and time.monotonic() < deadline, response.text
@@ -100,7 +110,12 @@ def test_postgresql_unreachable_then_back(postgres_url):
     through_proxy = parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}").geturl()
     try:
         with ServerProcess(through_proxy) as server:
-            assert server.session().post(f"{server.url}/tickets", json={"title": "avant"}, timeout=30).status_code == 201
+            assert (
+                server.session()
+                .post(f"{server.url}/tickets", json={"title": "avant"}, timeout=30)
+                .status_code
+                == 201
+            )
             proxy.stop()
             assert_unavailable(server)
             proxy.start()
@@ -113,7 +128,12 @@ def test_postgresql_unreachable_then_back(postgres_url):
 def test_sqlite_unreachable_then_back(tmp_path: Path):
     folder = tmp_path / "db"
     with ServerProcess(f"sqlite:///{folder / 'tickets.db'}") as server:
-        assert server.session().post(f"{server.url}/tickets", json={"title": "avant"}, timeout=30).status_code == 201
+        assert (
+            server.session()
+            .post(f"{server.url}/tickets", json={"title": "avant"}, timeout=30)
+            .status_code
+            == 201
+        )
         folder.rename(tmp_path / "moved")
         try:
             assert_unavailable(server)

@@ -19,15 +19,24 @@ def test_schemathesis_finds_no_failure(database_url, tmp_path: Path):
     with ServerProcess(database_url) as server:
         result = subprocess.run(
             [
-                str(Path(sys.executable).with_name("schemathesis")), "run", f"{server.url}/openapi.json",
-                "--header", f"Authorization: Bearer {server.key}",
-                "--checks", "all",
-                "--max-examples", "30",
-                "--seed", "1",
+                str(Path(sys.executable).with_name("schemathesis")),
+                "run",
+                f"{server.url}/openapi.json",
+                "--header",
+                f"Authorization: Bearer {server.key}",
+                "--checks",
+                "all",
+                "--max-examples",
+                "30",
+                "--seed",
+                "1",
                 "--no-color",
-                "--report-dir", str(tmp_path),
+                "--report-dir",
+                str(tmp_path),
             ],
-            capture_output=True, text=True, timeout=300,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "No issues found" in result.stdout

@@ -46,15 +46,21 @@ def test_serve_reports_busy_port_and_bad_url_in_one_line(tmp_path: Path):
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            ticketbot_command("serve", "--port", str(port), "--database-url", f"sqlite:///{tmp_path}/x.db"),
-            capture_output=True, text=True, timeout=60,
+            ticketbot_command(
+                "serve", "--port", str(port), "--database-url", f"sqlite:///{tmp_path}/x.db"
+            ),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode == 1
     assert "already in use" in result.stderr and "Traceback" not in result.stderr
 
     result = subprocess.run(
         ticketbot_command("serve", "--port", str(free_port()), "--database-url", "mysql://x/y"),
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert "sqlite:///" in result.stderr and "Traceback" not in result.stderr
@@ -80,12 +86,19 @@ def test_serve_refuses_a_tampered_department_model(tmp_path: Path):
 
     model = tampered_copy("department", tmp_path)
     result = subprocess.run(
-        ticketbot_command("serve", "--port", str(free_port()), "--database-url", f"sqlite:///{tmp_path}/t.db"),
+        ticketbot_command(
+            "serve", "--port", str(free_port()), "--database-url", f"sqlite:///{tmp_path}/t.db"
+        ),
         env={**os.environ, "TICKETBOT_DEPARTMENT_MODEL": str(model)},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
-    assert "does not match the SHA-256" in result.stderr and "ticketbot train department" in result.stderr
+    assert (
+        "does not match the SHA-256" in result.stderr
+        and "ticketbot train department" in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -97,10 +110,19 @@ def test_shell_refuses_a_tampered_intent_model(tmp_path: Path):
     result = subprocess.run(
         ticketbot_command("shell", "--model", str(model)),
         env={**os.environ, "TICKETBOT_DATA_DIR": str(tmp_path / "data")},
-        input="", capture_output=True, text=True, timeout=60,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
-    assert "does not match the SHA-256" in result.stderr and "ticketbot train intent" in result.stderr
-    parse = subprocess.run(ticketbot_command("parse", "--model", str(model), "bonjour"),
-                           capture_output=True, text=True, timeout=60)
+    assert (
+        "does not match the SHA-256" in result.stderr and "ticketbot train intent" in result.stderr
+    )
+    parse = subprocess.run(
+        ticketbot_command("parse", "--model", str(model), "bonjour"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert parse.returncode == 1 and "ticketbot train intent" in parse.stderr

@@ -90,7 +90,9 @@ def test_english_and_ctrl_d(tmp_path: Path):
 def test_remote_api_unreachable_is_one_sentence(tmp_path: Path):
     from tests.support import free_port
 
-    child = spawn_shell(tmp_path / "data", tmp_path, TICKETBOT_API_URL=f"http://127.0.0.1:{free_port()}")
+    child = spawn_shell(
+        tmp_path / "data", tmp_path, TICKETBOT_API_URL=f"http://127.0.0.1:{free_port()}"
+    )
     try:
         child.sendline("liste les tickets")
         child.expect("ne répond pas pour le moment")
@@ -137,8 +139,9 @@ def test_remote_api_needs_a_key_and_says_so(tmp_path: Path):
         finally:
             child.close(force=True)
         requester = server.create_key("requester", "remote-user")
-        child = spawn_shell(tmp_path / "data2", tmp_path, TICKETBOT_API_URL=server.url,
-                            TICKETBOT_API_KEY=requester)
+        child = spawn_shell(
+            tmp_path / "data2", tmp_path, TICKETBOT_API_URL=server.url, TICKETBOT_API_KEY=requester
+        )
         try:
             child.sendline("nouveau ticket : la clim fuit dans la salle 12")
             child.expect(r"Ticket n°\d+ créé")

@@ -16,12 +16,26 @@ from ticketbot.ml.training import (
 )
 
 TEXTS = [
-    "Mon écran ne s'allume plus", "VPN down again", "imprimante bloquée", "reset my password",
-    "Congé maternité : quels documents ?", "payslip missing", "attestation employeur",
-    "mutuelle : ajout de mon conjoint", "note de frais refusée", "supplier invoice overdue",
-    "remboursement du train", "budget 2027 du service", "chauffage en panne", "broken chair",
-    "badge qui ne marche pas", "light flickering in room 2", "relire le contrat fournisseur",
-    "NDA for the new partner", "demande RGPD d'un client", "trademark registration question",
+    "Mon écran ne s'allume plus",
+    "VPN down again",
+    "imprimante bloquée",
+    "reset my password",
+    "Congé maternité : quels documents ?",
+    "payslip missing",
+    "attestation employeur",
+    "mutuelle : ajout de mon conjoint",
+    "note de frais refusée",
+    "supplier invoice overdue",
+    "remboursement du train",
+    "budget 2027 du service",
+    "chauffage en panne",
+    "broken chair",
+    "badge qui ne marche pas",
+    "light flickering in room 2",
+    "relire le contrat fournisseur",
+    "NDA for the new partner",
+    "demande RGPD d'un client",
+    "trademark registration question",
 ]
 LABELS = ["IT"] * 4 + ["HR"] * 4 + ["Finance"] * 4 + ["Facilities"] * 4 + ["Legal"] * 4
 SPEC = TrainingSpec((FeatureSpec("word", 1, 2), FeatureSpec("char_wb", 2, 4)), C=5.0, cv_folds=2)
@@ -39,7 +53,11 @@ def test_char_analyzer_pads_words_and_keeps_short_words_once():
 
 def test_word_analyzer_builds_ngrams():
     assert Analyzer("word", 1, 2)("Ticket #12 bloqué") == [
-        "ticket", "#", "bloque", "ticket #", "# bloque",
+        "ticket",
+        "#",
+        "bloque",
+        "ticket #",
+        "# bloque",
     ]
 
 

@@ -26,7 +26,9 @@ def model_copy(tmp_path: Path) -> Path:
 
 def test_round_trip_gives_identical_predictions(model_copy: Path, tmp_path: Path):
     model, manifest = load_model(model_copy, kind="department", retrain="x")
-    again = save_model(model, tmp_path / "again" / "m.pkl", {"kind": "department", "labels": manifest["labels"]})
+    again = save_model(
+        model, tmp_path / "again" / "m.pkl", {"kind": "department", "labels": manifest["labels"]}
+    )
     reloaded, _ = load_model(tmp_path / "again" / "m.pkl", kind="department", retrain="x")
     text = "Le chauffage ne marche plus au 3e étage"
     assert np.array_equal(model.predict_proba(text), reloaded.predict_proba(text))

@@ -21,8 +21,10 @@ def test_shipped_manifest():
     manifest = json.loads(shipped_model("intent").with_suffix(".json").read_text())
     assert manifest["kind"] == "intent"
     assert manifest["intents"] == {
-        "create_ticket": "create_ticket", "delete_ticket": "delete_ticket",
-        "out_of_scope": "ticketbot", "read_ticket": "read_ticket",
+        "create_ticket": "create_ticket",
+        "delete_ticket": "delete_ticket",
+        "out_of_scope": "ticketbot",
+        "read_ticket": "read_ticket",
     }
     assert 0 < manifest["threshold"] < 1
     assert manifest["cv"]["folds"] == 5 and manifest["cv"]["macro_f1"] > 0.5
@@ -44,7 +46,11 @@ def test_parse_output(monkeypatch):
     assert parsed["language"] == "fr"
     assert len(parsed["ranking"]) == 3 and parsed["ranking"][0]["intent"] == "delete_ticket"
     english = Parser(model, plugins.entity_extractors).parse("show ticket 42").to_dict()
-    assert (english["intent"], english["language"], english["entities"]) == ("read_ticket", "en", {"ticket_id": 42})
+    assert (english["intent"], english["language"], english["entities"]) == (
+        "read_ticket",
+        "en",
+        {"ticket_id": 42},
+    )
 
 
 def test_low_confidence_falls_back_but_keeps_the_ranking():
@@ -62,7 +68,9 @@ def test_threshold_balances_in_scope_and_fallback():
 
     labels = ["a", "b", "out_of_scope"]
     # Confident right answers for in-scope lines; off-topic lines that look like "a" at 0.4.
-    probabilities = np.array([[0.9, 0.05, 0.05]] * 4 + [[0.05, 0.9, 0.05]] * 4 + [[0.4, 0.3, 0.3]] * 4)
+    probabilities = np.array(
+        [[0.9, 0.05, 0.05]] * 4 + [[0.05, 0.9, 0.05]] * 4 + [[0.4, 0.3, 0.3]] * 4
+    )
     truth = ["a"] * 4 + ["b"] * 4 + ["out_of_scope"] * 4
     cv = CrossValidation(3, labels, truth, [], 0.0, 0.0, probabilities)
     threshold, figures = choose_threshold(cv)
@@ -103,7 +111,10 @@ def test_no_intents_means_everything_falls_back(monkeypatch):
     monkeypatch.setenv("TICKETBOT_LOAD_PLUGINS", "entities")
     plugins = get_plugin_manager()
     choice = resolve_intent_model(plugins.intents)
-    assert Parser(choice.model, plugins.entity_extractors).parse("supprime le ticket 3").intent == "out_of_scope"
+    assert (
+        Parser(choice.model, plugins.entity_extractors).parse("supprime le ticket 3").intent
+        == "out_of_scope"
+    )
 
 
 def test_tampered_shipped_model_is_refused_and_replaced(tmp_path, monkeypatch):

@@ -39,16 +39,22 @@ def parser():
 
 def test_in_scope_accuracy(held_out, parser):
     in_scope = [r for r in held_out if r["intent"] != OUT_OF_SCOPE]
-    wrong = [(r["text"], r["intent"], parser.parse(r["text"]).intent) for r in in_scope
-             if parser.parse(r["text"]).intent != r["intent"]]
+    wrong = [
+        (r["text"], r["intent"], parser.parse(r["text"]).intent)
+        for r in in_scope
+        if parser.parse(r["text"]).intent != r["intent"]
+    ]
     accuracy = 1 - len(wrong) / len(in_scope)
     assert accuracy >= 0.95, wrong
 
 
 def test_off_topic_goes_to_fallback(held_out, parser):
     off_topic = [r for r in held_out if r["intent"] == OUT_OF_SCOPE]
-    acted = [(r["text"], parser.parse(r["text"]).intent) for r in off_topic
-             if parser.parse(r["text"]).intent != OUT_OF_SCOPE]
+    acted = [
+        (r["text"], parser.parse(r["text"]).intent)
+        for r in off_topic
+        if parser.parse(r["text"]).intent != OUT_OF_SCOPE
+    ]
     assert 1 - len(acted) / len(off_topic) >= 0.85, acted
 
 

@@ -11,7 +11,9 @@ from ticketbot.intents import Intent
 from ticketbot.testing import ContractViolation, assert_plugin_contract
 
 
-@pytest.mark.parametrize("plugin", [plugins.create_ticket, plugins.read_ticket, plugins.delete_ticket])
+@pytest.mark.parametrize(
+    "plugin", [plugins.create_ticket, plugins.read_ticket, plugins.delete_ticket]
+)
 def test_built_in_plugin_meets_the_contract(plugin, live_api):
     names = assert_plugin_contract(plugin, api=live_api)
     assert names == [plugin.__name__.rsplit(".", 1)[1]]
@@ -22,12 +24,17 @@ class MonolingualPlugin:
 
     @hookimpl
     def register_intents(self, register):
-        register(Intent(
-            name="say_hello",
-            description={"fr": "dire bonjour", "en": "say hello"},
-            examples={"fr": [f"salut numéro {i}" for i in range(12)], "en": [f"hi number {i}" for i in range(12)]},
-            handler=lambda turn: turn.channel.say("Hello!"),
-        ))
+        register(
+            Intent(
+                name="say_hello",
+                description={"fr": "dire bonjour", "en": "say hello"},
+                examples={
+                    "fr": [f"salut numéro {i}" for i in range(12)],
+                    "en": [f"hi number {i}" for i in range(12)],
+                },
+                handler=lambda turn: turn.channel.say("Hello!"),
+            )
+        )
 
 
 class CrashingPlugin:
@@ -36,14 +43,22 @@ class CrashingPlugin:
     @hookimpl
     def register_intents(self, register):
         def handler(turn):
-            turn.say(fr=f"Ticket {turn.entities['ticket_id']}", en=f"Ticket {turn.entities['ticket_id']}!")
+            turn.say(
+                fr=f"Ticket {turn.entities['ticket_id']}",
+                en=f"Ticket {turn.entities['ticket_id']}!",
+            )
 
-        register(Intent(
-            name="show_ref",
-            description={"fr": "référence", "en": "reference"},
-            examples={"fr": [f"référence du ticket {i}" for i in range(12)], "en": [f"reference of ticket {i}" for i in range(12)]},
-            handler=handler,
-        ))
+        register(
+            Intent(
+                name="show_ref",
+                description={"fr": "référence", "en": "reference"},
+                examples={
+                    "fr": [f"référence du ticket {i}" for i in range(12)],
+                    "en": [f"reference of ticket {i}" for i in range(12)],
+                },
+                handler=handler,
+            )
+        )
 
 
 def test_contract_catches_a_handler_answering_in_one_language(live_api):

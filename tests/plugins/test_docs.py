@@ -35,13 +35,22 @@ def test_every_hook_spec_has_a_docstring_saying_firstresult_or_not():
     for name, function in hook_specs().items():
         doc = inspect.getdoc(function) or ""
         assert ":param" in doc and "Return value" in doc, name
-        assert ("firstresult" in doc) == function.ticketbot_spec["firstresult"] or "not" in doc, name
+        assert ("firstresult" in doc) == function.ticketbot_spec["firstresult"] or "not" in doc, (
+            name
+        )
 
 
 def test_tutorial_code_is_the_example_package_code():
     text = TUTORIAL.read_text(encoding="utf-8")
     blocks = re.findall(r"```(?:python|ini|toml)\n# (\S+)\n(.*?)```", text, flags=re.S)
     files = {name for name, _ in blocks}
-    assert files == {"setup.cfg", "pyproject.toml", "ticketbot_stats.py", "tests/test_ticketbot_stats.py"}
+    assert files == {
+        "setup.cfg",
+        "pyproject.toml",
+        "ticketbot_stats.py",
+        "tests/test_ticketbot_stats.py",
+    }
     for name, code in blocks:
-        assert code == (EXAMPLE / name).read_text(encoding="utf-8"), f"{name} differs from the tutorial"
+        assert code == (EXAMPLE / name).read_text(encoding="utf-8"), (
+            f"{name} differs from the tutorial"
+        )

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pexpect
 import pytest
@@ -29,7 +28,9 @@ def env(tmp_path_factory) -> dict[str, str]:
 
 
 def ticketbot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(ticketbot_command(*args), env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ticketbot_command(*args), env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def parse(env: dict[str, str], *texts: str) -> list[dict]:
@@ -57,15 +58,23 @@ def test_parsed_in_french_and_english_without_a_training_step(env):
     assert parsed[2]["entities"] == {"department": "HR"}
     # The built-in intents are still understood by the retrained model.
     assert [p["intent"] for p in parse(env, "supprime le ticket 4", "show ticket 42")] == [
-        "delete_ticket", "read_ticket",
+        "delete_ticket",
+        "read_ticket",
     ]
     assert "retrained" not in ticketbot(env, "parse", "x").stderr  # trained once, then reused
 
 
 def test_shell_answers_it_against_a_real_api(env, tmp_path):
     command, *args = ticketbot_command("shell")
-    child = pexpect.spawn(command, args, env=env, cwd=str(tmp_path), encoding="utf-8",
-                          timeout=60, dimensions=(50, 200))
+    child = pexpect.spawn(
+        command,
+        args,
+        env=env,
+        cwd=str(tmp_path),
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(50, 200),
+    )
     try:
         child.expect_exact("ticketbot>")
         child.sendline("nouveau ticket : le VPN coupe toutes les dix minutes")
@@ -97,8 +106,12 @@ def test_blocked_by_load_plugins_it_is_no_longer_offered(env):
 
 
 def pip(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", *args, "--quiet"], check=True, timeout=300,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", *args, "--quiet"],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
 
 
 def test_uninstalled_it_is_no_longer_offered(env):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,9 @@ from ticketbot.nlu.parser import Parser
 from ticketbot.plugin_manager import get_plugin_manager
 from ticketbot.testing import ScriptedChannel, converse, plugins_with
 
-HOOKS = sorted(name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "ticketbot_spec"))
+HOOKS = sorted(
+    name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "ticketbot_spec")
+)
 
 
 def test_the_hooks_tested_here_are_all_the_hooks():
@@ -91,9 +94,18 @@ def test_built_in_fallback_lists_what_the_bot_can_do(live_api):
     assert live_api.list_tickets()["total"] == 0
 
 
-@pytest.mark.parametrize("module", ["plugins.create_ticket", "plugins.read_ticket", "plugins.delete_ticket", "plugins.entities", "plugins.fallback"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "plugins.create_ticket",
+        "plugins.read_ticket",
+        "plugins.delete_ticket",
+        "plugins.entities",
+        "plugins.fallback",
+    ],
+)
 def test_built_in_plugins_only_use_the_public_plugin_api(module):
     source = importlib.import_module(module).__file__
-    text = open(source, encoding="utf-8").read()
+    text = Path(source).read_text(encoding="utf-8")
     assert "from ticketbot import hookimpl" in text
     assert "peewee" not in text and "import api" not in text and "from api" not in text

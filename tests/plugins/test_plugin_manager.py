@@ -14,7 +14,7 @@ BUILT_INS = {"create_ticket", "read_ticket", "delete_ticket", "entities", "fallb
 def test_built_ins_load_through_entry_points():
     plugins = get_plugin_manager()
     described = {p["name"]: p for p in plugins.describe()}
-    assert BUILT_INS <= described.keys()
+    assert described.keys() >= BUILT_INS
     for name in BUILT_INS:
         assert described[name]["source"] == "built-in"
         assert described[name]["module"] == f"plugins.{name}"
@@ -59,8 +59,13 @@ def test_load_plugins_narrows_and_excludes(monkeypatch):
 
 
 def test_third_party_plugin_is_found_with_its_distribution(fake_site):
-    install_fake_plugin(fake_site, "fake_weather", FAKE_INTENT_PLUGIN.format(name="office_weather"),
-                        distribution="ticketbot-weather", version="2.3")
+    install_fake_plugin(
+        fake_site,
+        "fake_weather",
+        FAKE_INTENT_PLUGIN.format(name="office_weather"),
+        distribution="ticketbot-weather",
+        version="2.3",
+    )
     plugins = get_plugin_manager()
     described = {p["name"]: p for p in plugins.describe()}
     assert described["fake_weather"]["source"] == "ticketbot-weather"
@@ -80,8 +85,12 @@ def test_two_plugins_claiming_one_intent_name_is_an_error_naming_both(fake_site)
 
 
 def test_plugin_that_fails_to_import_is_reported_and_skipped(fake_site, caplog):
-    install_fake_plugin(fake_site, "fake_broken", "import does_not_exist_anywhere\n",
-                        distribution="ticketbot-broken")
+    install_fake_plugin(
+        fake_site,
+        "fake_broken",
+        "import does_not_exist_anywhere\n",
+        distribution="ticketbot-broken",
+    )
     plugins = get_plugin_manager()
     assert [p.plugin for p in plugins.problems] == ["fake_broken"]
     problem = str(plugins.problems[0])
@@ -93,7 +102,8 @@ def test_plugin_that_fails_to_import_is_reported_and_skipped(fake_site, caplog):
 
 def test_plugin_with_unknown_hook_is_reported_and_skipped(fake_site):
     install_fake_plugin(
-        fake_site, "fake_typo",
+        fake_site,
+        "fake_typo",
         "from ticketbot import hookimpl\n\n@hookimpl\ndef register_intent(register):\n    pass\n",
     )
     plugins = get_plugin_manager()
@@ -104,7 +114,8 @@ def test_plugin_with_unknown_hook_is_reported_and_skipped(fake_site):
 
 def test_plugin_registering_an_invalid_intent_is_reported_and_skipped(fake_site):
     install_fake_plugin(
-        fake_site, "fake_invalid",
+        fake_site,
+        "fake_invalid",
         "from ticketbot import hookimpl\nfrom ticketbot.intents import Intent\n\n"
         "@hookimpl\ndef register_intents(register):\n"
         "    register(Intent('Bad Name', {'fr': 'x', 'en': 'x'}, {'fr': [], 'en': []}, print))\n",

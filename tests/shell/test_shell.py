@@ -27,7 +27,9 @@ class Console:
         self.api = api
         self.app = TicketShell(
             lambda channel: Bot(plugins, api, channel, parser),
-            history_file=history, stdin=self.stdin, stdout=self.stdout,
+            history_file=history,
+            stdin=self.stdin,
+            stdout=self.stdout,
         )
 
     def send(self, line: str, *answers: str) -> str:
@@ -152,9 +154,21 @@ def test_line_starting_with_hash_is_not_dropped(console):
     assert "Écran noir" in console.send(f"#{ticket['id']} montre")
 
 
-@pytest.mark.parametrize("command", ["shell ls", "py print(1)", "run_pyscript x.py", "run_script x.txt",
-                                     "edit x", "alias create x y", "macro create x y", "set debug true",
-                                     "history", "shortcuts"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "shell ls",
+        "py print(1)",
+        "run_pyscript x.py",
+        "run_script x.txt",
+        "edit x",
+        "alias create x y",
+        "macro create x y",
+        "set debug true",
+        "history",
+        "shortcuts",
+    ],
+)
 def test_power_user_commands_do_not_exist(console, command):
     output = console.send(command)
     assert "Je n'ai pas compris" in output or "I didn't understand" in output or "Ticket" in output
@@ -163,7 +177,11 @@ def test_power_user_commands_do_not_exist(console, command):
 
 def test_help_lists_intents_in_the_users_language(console):
     french = console.send("aide")
-    assert "Je comprends" in french and "créer un ticket" in french and "« montre le ticket 42 »" in french
+    assert (
+        "Je comprends" in french
+        and "créer un ticket" in french
+        and "« montre le ticket 42 »" in french
+    )
     console.send("show ticket 1")
     english = console.send("help")
     assert "I understand" in english and "delete a ticket" in english

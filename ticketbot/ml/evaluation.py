@@ -52,9 +52,7 @@ def plot_confusion(report: dict[str, Any], path: Path, title: str) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise RuntimeError(
-            "--plot needs matplotlib: pip install 'ticketbot[plot]'"
-        ) from None
+        raise RuntimeError("--plot needs matplotlib: pip install 'ticketbot[plot]'") from None
     labels = report["confusion"]["labels"]
     matrix = report["confusion"]["matrix"]
     size = max(5.0, 0.6 * len(labels) + 2)

@@ -155,9 +155,7 @@ def verify_model_file(path: Path, *, kind: str, retrain: str) -> tuple[bytes, di
     except ModelError as error:
         raise ModelError(f"{error}. {fix}") from None
     if manifest.get("kind") != kind:
-        raise ModelError(
-            f"{path} is a {manifest.get('kind')!r} model, not a {kind!r} model. {fix}"
-        )
+        raise ModelError(f"{path} is a {manifest.get('kind')!r} model, not a {kind!r} model. {fix}")
     if manifest.get("model_file") != path.name:
         raise ModelError(f"manifest of {path} describes {manifest.get('model_file')!r}. {fix}")
     payload = path.read_bytes()
@@ -183,5 +181,7 @@ def load_model(path: Path, *, kind: str, retrain: str) -> tuple[Any, dict[str, A
     try:
         model = _ModelUnpickler(io.BytesIO(payload)).load()
     except Exception as error:  # noqa: BLE001 - any unpickling failure means "refuse"
-        raise ModelError(f"{path} could not be loaded ({error}). Run `{retrain}` to rebuild it.") from None
+        raise ModelError(
+            f"{path} could not be loaded ({error}). Run `{retrain}` to rebuild it."
+        ) from None
     return model, manifest

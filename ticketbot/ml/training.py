@@ -137,9 +137,7 @@ def check_training_data(labels: Sequence[str], folds: int) -> int:
     """Validate the label distribution and return the number of CV folds it allows."""
     counts = Counter(labels)
     if len(counts) < 2:
-        raise TrainingDataError(
-            f"training needs at least 2 different labels, found {len(counts)}"
-        )
+        raise TrainingDataError(f"training needs at least 2 different labels, found {len(counts)}")
     rare = sorted(label for label, n in counts.items() if n < 2)
     if rare:
         raise TrainingDataError(

@@ -133,7 +133,9 @@ def _shipped_intents() -> list[str]:
 
 def _prune(keep: Path) -> None:
     """Keep the few most recently used retrained models."""
-    models = sorted(user_models_dir().glob("intent-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    models = sorted(
+        user_models_dir().glob("intent-*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
     for old in models[KEPT_USER_MODELS:]:
         if old != keep:
             old.unlink(missing_ok=True)

@@ -30,7 +30,9 @@ class IntentModel:
         """``"en"`` when the line is English, else ``"fr"``."""
         if self.language is None or not any(c.isalpha() for c in text):
             return "fr"
-        probabilities = dict(zip(self.language.classes, self.language.predict_proba(text), strict=True))
+        probabilities = dict(
+            zip(self.language.classes, self.language.predict_proba(text), strict=True)
+        )
         return "en" if probabilities.get("en", 0.0) >= ENGLISH_MIN_PROBABILITY else "fr"
 
     def rank(self, text: str, top: int = 3) -> list[tuple[str, float]]:

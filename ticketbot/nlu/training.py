@@ -65,16 +65,24 @@ def out_of_scope_rows() -> list[Row]:
 
 def collect_rows(registry: IntentRegistry, extra: Sequence[Row] = ()) -> list[Row]:
     """Training rows: every registered example, the off-topic set, then ``extra``."""
-    rows = [Row(text, name, language, registry.get(name).plugin) for text, name, language in registry.training_rows()]
+    rows = [
+        Row(text, name, language, registry.get(name).plugin)
+        for text, name, language in registry.training_rows()
+    ]
     return rows + out_of_scope_rows() + list(extra)
 
 
-def extra_rows_from_csv(path: Path, text_column: str = "text", label_column: str = "label") -> list[Row]:
+def extra_rows_from_csv(
+    path: Path, text_column: str = "text", label_column: str = "label"
+) -> list[Row]:
     """Extra ``text,label`` examples from a CSV (any labels: new intents or existing ones)."""
     texts, labels = read_labelled_csv(path, text_column, label_column)
     if not texts:
         raise TrainingDataError(f"{path}: no labelled rows")
-    return [Row(t, label, None, f"data:{Path(path).name}") for t, label in zip(texts, labels, strict=True)]
+    return [
+        Row(t, label, None, f"data:{Path(path).name}")
+        for t, label in zip(texts, labels, strict=True)
+    ]
 
 
 def training_key(rows: Sequence[Row]) -> str:
@@ -104,7 +112,9 @@ def choose_threshold(cv: CrossValidation) -> tuple[float, dict[str, float]]:
         accepted = (top != classes.index(OUT_OF_SCOPE)) & (confidence >= threshold)
         in_scope_accuracy = float((accepted & (top == truth))[in_scope].mean())
         fallback_rate = float((~accepted)[~in_scope].mean()) if (~in_scope).any() else 1.0
-        scored.append(((in_scope_accuracy + fallback_rate) / 2, threshold, in_scope_accuracy, fallback_rate))
+        scored.append(
+            ((in_scope_accuracy + fallback_rate) / 2, threshold, in_scope_accuracy, fallback_rate)
+        )
     best = max(s[0] for s in scored)
     # Among equally good thresholds take the middle one: the farthest from both failure modes.
     tied = [s for s in scored if s[0] >= best - 1e-9]
@@ -131,7 +141,10 @@ def train_intent_model(
     threshold, figures = choose_threshold(intents.cv)
     languages = [r for r in rows if r.language in LANGUAGES]
     language = train(
-        LANGUAGE_SPEC, [r.text for r in languages], [r.language for r in languages], progress=progress
+        LANGUAGE_SPEC,
+        [r.text for r in languages],
+        [r.language for r in languages],
+        progress=progress,
     )
     model = IntentModel(intents=intents.model, language=language.model, threshold=threshold)
     sources: dict[str, str] = {}

@@ -1,6 +1,7 @@
 """Tests of the ticketbot-stats plugin, written with ticketbot.testing."""
 
 import ticketbot_stats
+
 from ticketbot.testing import (
     ScriptedChannel,
     assert_plugin_contract,
@@ -22,8 +23,14 @@ def test_counts_per_department(tmp_path):
         api.create_ticket("Please review the NDA with our new supplier")
         channel = ScriptedChannel()
         plugins = plugins_with(ticketbot_stats, load_entry_points=False)
-        turn = make_turn("how many tickets per department?", "ticket_stats",
-                         api=api, channel=channel, plugins=plugins, language="en")
+        turn = make_turn(
+            "how many tickets per department?",
+            "ticket_stats",
+            api=api,
+            channel=channel,
+            plugins=plugins,
+            language="en",
+        )
         ticketbot_stats.answer(turn)
         title, columns, rows = channel.tables[0]
         assert title == "Tickets per department"
