@@ -31,6 +31,8 @@ def test_schemathesis_finds_no_failure(database_url, tmp_path: Path):
                 "--seed",
                 "1",
                 "--no-color",
+                "--generation-database",
+                "none",
                 "--report-dir",
                 str(tmp_path),
             ],
