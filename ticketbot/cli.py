@@ -256,13 +256,10 @@ def _progress() -> Any:
             console=Console(stderr=True),
             transient=True,
         )
-        tasks: dict[str, Any] = {}
+        task = display.add_task("training", total=None)
 
         def progress(step: str, done: int, total: int) -> None:
-            phase = "final fit" if "final" in step else "cross-validation"
-            if phase not in tasks:
-                tasks[phase] = display.add_task(step, total=total)
-            display.update(tasks[phase], description=step, completed=done, total=total)
+            display.update(task, description=step, completed=done, total=total)
 
         with display:
             yield progress
@@ -283,7 +280,7 @@ def _print_training_summary(manifest: dict[str, Any], out: Path | None, env_var:
             f"  {cv['folds']}-fold cross-validation: accuracy {cv['accuracy']:.4f}, "
             f"macro-F1 {cv['macro_f1']:.4f}"
         )
-    print(f"  final fit: {manifest['fit_seconds']:.1f} s, {manifest['features']} features")
+    print(f"  training: {manifest['fit_seconds']:.1f} s, {manifest['features']} features")
     print(f"  saved to {path} (+ {Path(path).with_suffix('.json').name})")
     if out is not None and Path(out).resolve() != shipped_model(manifest["kind"]).resolve():
         print(f"  use it with: {env_var}={path}")

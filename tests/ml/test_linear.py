@@ -10,8 +10,10 @@ from ticketbot.ml.training import (
     FeatureSpec,
     TrainingDataError,
     TrainingSpec,
-    build_pipeline,
-    compile_pipeline,
+    _scores,
+    build_classifier,
+    build_vectorizer,
+    compile_model,
     train,
 )
 
@@ -38,7 +40,14 @@ TEXTS = [
     "trademark registration question",
 ]
 LABELS = ["IT"] * 4 + ["HR"] * 4 + ["Finance"] * 4 + ["Facilities"] * 4 + ["Legal"] * 4
-SPEC = TrainingSpec((FeatureSpec("word", 1, 2), FeatureSpec("char_wb", 2, 4)), C=5.0, cv_folds=2)
+SPEC = TrainingSpec(
+    (
+        FeatureSpec("word", 1, 2),
+        FeatureSpec("char_wb", 2, 4, weight=0.7),
+        FeatureSpec("subject", 1, 1, weight=0.5, tokens=2),
+    ),
+    cv_folds=2,
+)
 
 
 def test_normalize_folds_case_accents_numbers_and_repeats():
@@ -61,23 +70,32 @@ def test_word_analyzer_builds_ngrams():
     ]
 
 
-def test_compiled_model_equals_pipeline():
-    pipeline = build_pipeline(SPEC).fit(TEXTS, LABELS)
-    compiled = compile_pipeline(pipeline)
+def reference_and_compiled(spec: TrainingSpec, labels: list[str]):
+    """scikit-learn's own probabilities, and the compiled model's, for the same fitted parts."""
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = build_vectorizer(spec, len(TEXTS))
+    features = vectorizer.fit_transform(TEXTS)
+    classifier = build_classifier(spec, len(TEXTS)).fit(features, labels)
+    calibrator = LogisticRegression().fit(_scores(classifier, features), labels)
     probes = TEXTS + ["quelque chose de nouveau", "", "🙂", "écran écran écran"]
-    expected = pipeline.predict_proba(probes)
-    actual = compiled.predict_proba_many(probes)
-    assert compiled.classes == list(pipeline.classes_)
+    expected = calibrator.predict_proba(_scores(classifier, vectorizer.transform(probes)))
+    compiled = compile_model(vectorizer, classifier, calibrator)
+    assert compiled.classes == list(classifier.classes_)
+    return expected, compiled.predict_proba_many(probes)
+
+
+@pytest.mark.parametrize("model", ["linear_svm", "logistic"])
+def test_compiled_model_equals_scikit_learn(model):
+    from dataclasses import replace
+
+    expected, actual = reference_and_compiled(replace(SPEC, model=model), LABELS)
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_binary_model_compiles():
-    labels = ["IT"] * 10 + ["other"] * 10
-    pipeline = build_pipeline(SPEC).fit(TEXTS, labels)
-    compiled = compile_pipeline(pipeline)
-    np.testing.assert_allclose(
-        compiled.predict_proba_many(TEXTS), pipeline.predict_proba(TEXTS), rtol=1e-5, atol=1e-6
-    )
+    expected, actual = reference_and_compiled(SPEC, ["IT"] * 10 + ["other"] * 10)
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_train_reports_cross_validation():

@@ -138,7 +138,7 @@ def test_fallback_never_acts(console):
         "nouveau ticket : l'imprimante affiche | rm -rf x > y",
         "nouveau ticket : erreur ; a & b < c dans le script",
         "nouveau ticket : \"quote' non fermée \\ et antislash",
-        "nouveau ticket : #123 du fichier > sortie.txt plante",
+        "nouveau ticket : le script export.sh > sortie.txt plante, erreur #E42",
     ],
 )
 def test_shell_syntax_is_chat_text(console, tmp_path, monkeypatch, line):

@@ -1,12 +1,14 @@
-"""The compiled, numpy-only form of a fitted TF-IDF + logistic-regression text classifier.
+"""The compiled, numpy-only form of a fitted TF-IDF + linear text classifier.
 
-:func:`ticketbot.ml.training.compile_pipeline` builds it from a fitted scikit-learn pipeline;
-its probabilities equal the pipeline's (a test checks it). It holds only plain Python values
-and numpy arrays, which is what the restricted unpickler in :mod:`ticketbot.ml.store` allows.
+:func:`ticketbot.ml.training.compile_model` builds it from the fitted scikit-learn parts
+(vectorizers, linear model, calibrator); its probabilities equal theirs (a test checks it).
+It holds only plain Python values and numpy arrays, which is what the restricted unpickler
+in :mod:`ticketbot.ml.store` allows.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +21,8 @@ class TfidfBlock:
     """One TF-IDF vectorizer: its analyzer, vocabulary (term -> local column) and idf weights.
 
     Columns of this block start at ``offset`` in the model's feature space; each block is
-    L2-normalised on its own, like one vectorizer of a scikit-learn ``FeatureUnion``.
+    L2-normalised on its own then multiplied by ``weight``, like one vectorizer of a
+    scikit-learn ``FeatureUnion`` with ``transformer_weights``.
     """
 
     analyzer: Analyzer
@@ -27,32 +30,36 @@ class TfidfBlock:
     idf: np.ndarray
     offset: int
     sublinear_tf: bool = True
+    weight: float = 1.0
 
     def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the (columns, values) of the non-zero TF-IDF features of ``text``."""
-        counts: dict[int, int] = {}
         vocabulary = self.vocabulary
-        for term in self.analyzer(text):
+        columns_list, counts_list = [], []
+        # Counter counts in C; only the distinct terms are looked up in the vocabulary.
+        for term, count in Counter(self.analyzer(text)).items():
             column = vocabulary.get(term)
             if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        if not counts:
+                columns_list.append(column)
+                counts_list.append(count)
+        if not columns_list:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float64)
-        columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        columns = np.array(columns_list, dtype=np.intp)
+        values = np.array(counts_list, dtype=np.float64)
         if self.sublinear_tf:
             values = 1.0 + np.log(values)
         values *= self.idf[columns]
-        values /= np.sqrt(values @ values)
+        values *= self.weight / np.sqrt(values @ values)
         return columns + self.offset, values
 
 
 @dataclass
 class LinearHead:
-    """A multinomial logistic regression over the model's features.
+    """A calibrated linear model over the model's features.
 
     ``coef`` has one row per feature and one column per class; probabilities are
-    ``softmax(x @ coef + intercept)``. A model may average several heads (an ensemble).
+    ``softmax(x @ coef + intercept)`` (a linear SVM or logistic regression with its
+    calibration folded in). A model may average several heads (an ensemble).
     """
 
     coef: np.ndarray

@@ -29,13 +29,17 @@ from ticketbot.nlu.model import IntentModel
 
 OUT_OF_SCOPE_DATA = Path(__file__).resolve().parent / "data" / "out_of_scope.csv"
 
+# Chosen by cross-validation on the built-in examples (see BENCHMARKS.md).
 INTENT_SPEC = TrainingSpec(
-    features=(FeatureSpec("word", 1, 2), FeatureSpec("char_wb", 2, 5)),
-    C=10.0,
+    features=(FeatureSpec("word", 1, 1), FeatureSpec("char_wb", 2, 5)),
+    model="linear_svm",
     class_weight="balanced",
 )
 LANGUAGE_SPEC = TrainingSpec(
-    features=(FeatureSpec("word", 1, 1), FeatureSpec("char_wb", 1, 3)), C=10.0
+    features=(FeatureSpec("word", 1, 1), FeatureSpec("char_wb", 1, 3)),
+    model="logistic",
+    C=10.0,
+    class_weight=None,
 )
 THRESHOLD_RULE = (
     "the confidence threshold that maximises the mean of (a) in-scope lines accepted with the "

@@ -1,0 +1,154 @@
+"""Department routing on real tickets: ../shared/data/it_tickets/train.csv (38,323 IT tickets,
+8 labels), fixed stratified 80/20 hold-out (random_state=42).
+
+The model is trained by the same code and recipe as `ticketbot train department --data CSV`
+(api/training.py DEPARTMENT_SPEC); a plain TF-IDF word 1-2 + logistic regression is trained on
+the same split for reference. Also times the full `ticketbot train department --data` command
+(5-fold cross-validation included) on all rows.
+
+    python -m bench.department_it_tickets [--no-record] [--skip-cli]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import IT_TICKETS, record, require
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def reference_logistic(train_x, train_y, test_x, test_y) -> tuple[float, float, float]:
+    """(accuracy, macro-F1, fit seconds) of TF-IDF word 1-2 + LogisticRegression(C=1)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.pipeline import make_pipeline
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        started = time.perf_counter()
+        pipeline = make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(C=1, max_iter=1000)
+        )
+        pipeline.fit(train_x, train_y)
+        seconds = time.perf_counter() - started
+        predicted = pipeline.predict(test_x)
+    return (
+        accuracy_score(test_y, predicted),
+        f1_score(test_y, predicted, average="macro"),
+        seconds,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-record", action="store_true", help="print only")
+    parser.add_argument("--skip-cli", action="store_true", help="do not time the CLI command")
+    args = parser.parse_args()
+
+    from sklearn.model_selection import train_test_split
+
+    from api.training import DEPARTMENT_SPEC
+    from ticketbot.ml.evaluation import classification_report
+    from ticketbot.ml.training import read_labelled_csv, train
+
+    texts, labels = read_labelled_csv(require(IT_TICKETS))
+    train_x, test_x, train_y, test_y = train_test_split(
+        texts, labels, test_size=0.2, stratify=labels, random_state=42
+    )
+    started = time.perf_counter()
+    result = train(DEPARTMENT_SPEC, train_x, train_y)
+    fit_seconds = time.perf_counter() - started
+    model = result.model
+
+    latencies, predicted, confidences = [], [], []
+    for text in test_x:
+        t = time.perf_counter()
+        label, confidence = model.rank(text, top=1)[0]
+        latencies.append((time.perf_counter() - t) * 1000)
+        predicted.append(label)
+        confidences.append(confidence)
+    started = time.perf_counter()
+    model.predict_proba_many(test_x)
+    batch_ms = (time.perf_counter() - started) * 1000 / len(test_x)
+    report = classification_report(test_y, predicted)
+    ref_accuracy, ref_f1, ref_seconds = reference_logistic(train_x, train_y, test_x, test_y)
+
+    cli = None
+    if not args.skip_cli:
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            command = [
+                str(Path(sys.executable).with_name("ticketbot")),
+                "train",
+                "department",
+                "--data",
+                str(IT_TICKETS),
+                "--out",
+                str(Path(tmp) / "department.pkl"),
+            ]
+            subprocess.run(command, check=True, capture_output=True)
+            cli = time.perf_counter() - started
+
+    coverage = []
+    for threshold in (0.5, 0.7, 0.9):
+        kept = [
+            (p, t) for p, t, c in zip(predicted, test_y, confidences, strict=True) if c >= threshold
+        ]
+        coverage.append(
+            f"| {threshold:.1f} | {len(kept) / len(test_y):.1%} | "
+            f"{sum(p == t for p, t in kept) / len(kept):.3f} |"
+        )
+    table = (
+        "| figure | ticketbot | TF-IDF word 1-2 + LR (reference) |\n| --- | --- | --- |\n"
+        f"| hold-out accuracy (goal >= 0.88) | {report['accuracy']:.4f} | {ref_accuracy:.4f} |\n"
+        f"| hold-out macro-F1 | {report['macro_f1']:.4f} | {ref_f1:.4f} |\n"
+        f"| 5-fold CV accuracy on the 80% (from training) | {result.cv.accuracy:.4f} | - |\n"
+        f"| training time on the 80%, 5-fold CV included (goal < 60 s) | {fit_seconds:.1f} s "
+        f"| {ref_seconds:.1f} s (one fit, no CV) |\n"
+        f"| prediction, one ticket at a time: p50 / p99 (goal < 1 ms) | "
+        f"{statistics.median(latencies):.3f} ms / {percentile(latencies, 0.99):.3f} ms | - |\n"
+        f"| prediction in a batch, per ticket | {batch_ms:.3f} ms | - |\n"
+    )
+    if cli is not None:
+        table += (
+            f"| `ticketbot train department --data train.csv` (all 38,323 rows, whole "
+            f"command) | {cli:.1f} s | - |\n"
+        )
+    routing = (
+        "| route automatically when confidence >= | share of tickets | accuracy on them |\n"
+        "| --- | --- | --- |\n" + "\n".join(coverage)
+    )
+    print(table)
+    print(routing)
+    if not args.no_record:
+        record(
+            "Department routing on real IT tickets",
+            "`python -m bench.department_it_tickets`: `../shared/data/it_tickets/train.csv`, "
+            "stratified 80/20 hold-out (random_state=42), trained by the code of "
+            "`ticketbot train department` (TF-IDF word 1-2 + character 2-5 (x0.7) + subject "
+            "line (x0.5), linear SVM with class weights, calibrated by a logistic regression "
+            "on its 5-fold out-of-fold scores, compiled to numpy).\n\n"
+            f"{table}\n"
+            "The goal of 0.88 is **not reached**. Every linear family and feature set tried "
+            "ends within about a point of 0.86 (see docs/department-model.md); hold-out "
+            "tickets that are near-duplicates of a training ticket (cosine >= 0.8) carry the "
+            "same label only 93% of the time, so label noise caps what any model can score "
+            "here. What the product does with that: tickets under the review threshold are "
+            "flagged `needs_review`, and the confident ones are right far more often:\n\n"
+            f"{routing}\n",
+        )
+
+
+if __name__ == "__main__":
+    main()
