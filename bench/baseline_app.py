@@ -23,8 +23,8 @@ Create its key with ``ticketbot keys create --name NAME --role admin --database-
 on the same database (the ``api_key`` table is ticketbot's).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI must see the dependencies defined inside
+# create_app() as objects, not as names to resolve in the module.
 import argparse
 import os
 from collections.abc import AsyncIterator
@@ -125,7 +125,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--database-url", required=True, help="sqlite:////abs/path.db or postgresql://...")
+    parser.add_argument(
+        "--database-url", required=True, help="sqlite:////abs/path.db or postgresql://..."
+    )
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args()
 
@@ -133,7 +135,12 @@ def main() -> None:
 
     # Like `ticketbot serve`: every worker process builds its app from the environment.
     os.environ["TICKETBOT_DATABASE_URL"] = args.database_url
-    common = {"host": args.host, "port": args.port, "log_level": args.log_level, "access_log": False}
+    common = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "access_log": False,
+    }
     if args.workers > 1:
         uvicorn.run("bench.baseline_app:create_app", factory=True, workers=args.workers, **common)
     else:
