@@ -109,6 +109,12 @@ class KeyStore:
         with self.models.database.connection_context():
             return api_key.select().where(api_key.revoked_at.is_null()).count()
 
+    def cached(self, presented: str) -> Principal | None:
+        """The principal of a key verified less than ``cache_seconds`` ago (no I/O), else None."""
+        with self._lock:
+            cached = self._cache.get(hash_key(presented))
+        return cached[0] if cached and cached[1] > time.monotonic() else None
+
     def verify(self, presented: str) -> Principal | None:
         """The principal of a valid, unrevoked key, else None.
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import peewee
 from fastapi import Request
@@ -25,11 +27,18 @@ class Service:
     models: BoundModels
     classifier: DepartmentClassifier
     keys: KeyStore = field(init=False)
+    write_lock: Any = field(init=False)
     _schema_ready: bool = False
     _schema_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.keys = KeyStore(self.models)
+        # SQLite has one writer at a time. Queueing this process's writers on a lock wakes
+        # the next one as soon as the write commits, where SQLite's busy handler would make
+        # it sleep and retry (up to 100 ms at a time): same work, far shorter tail latency.
+        # Other processes (workers) still wait through the busy timeout.
+        sqlite = isinstance(self.models.database, peewee.SqliteDatabase)
+        self.write_lock = threading.Lock() if sqlite else contextlib.nullcontext()
 
     @property
     def database(self) -> peewee.Database:
@@ -55,6 +64,9 @@ class Service:
         return True
 
 
-def get_service(request: Request) -> Service:
-    """FastAPI dependency: the :class:`Service` of the application serving ``request``."""
+async def get_service(request: Request) -> Service:
+    """FastAPI dependency: the :class:`Service` of the application serving ``request``.
+
+    Async because it does no I/O: a sync dependency would cost a trip through the pool.
+    """
     return request.app.state.service

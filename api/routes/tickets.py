@@ -51,7 +51,7 @@ def create_ticket(
     database = service.database
     with database.connection_context():
         service.ensure_schema()
-        with database.atomic():
+        with service.write_lock, database.atomic():
             ticket = service.models.ticket.create(
                 title=body.title,
                 description=body.description,
@@ -156,7 +156,8 @@ def delete_ticket(ticket_id: TicketId, service: ServiceDep, caller: CanDelete) -
         condition &= ticket.created_by == caller.key_id
     with service.database.connection_context():
         service.ensure_schema()
-        deleted = ticket.delete().where(condition).execute()
+        with service.write_lock:
+            deleted = ticket.delete().where(condition).execute()
     if not deleted:
         raise _not_found(ticket_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
