@@ -266,16 +266,22 @@ class TcpProxy:
 
 
 def post_concurrently(
-    urls: list[str], key: str, clients: int, per_client: int, stop: object | None = None
+    urls: list[str],
+    key: str,
+    clients: int,
+    per_client: int,
+    stop: object | None = None,
+    created: list[int] | None = None,
 ) -> tuple[list[int], list[int]]:
     """``clients`` threads each posting ``per_client`` tickets (round-robin over ``urls``).
 
     Returns (ids of tickets that got 201, status codes of every other answer). A client
-    stops at its first connection error, or when the ``stop`` event is set.
+    stops at its first connection error, or when the ``stop`` event is set. Pass ``created``
+    to watch the acknowledged ids grow while the load runs.
     """
     import threading
 
-    created: list[int] = []
+    created = [] if created is None else created
     failures: list[int] = []
     lock = threading.Lock()
 

@@ -6,8 +6,10 @@ from typing import Annotated
 
 import peewee
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, CanCreate, CanDelete
+from api.classifier import Routing
 from api.errors import problem_responses
 from api.keys import Principal
 from api.models import search_key
@@ -40,14 +42,23 @@ def _visible(service: Service, caller: Principal) -> peewee.ModelSelect:
     summary="Create a ticket; its department is chosen by the classifier",
     responses=problem_responses(400, 401, 403, 413, 422, 503),
 )
-def create_ticket(
+async def create_ticket(
     body: TicketCreate, response: Response, service: ServiceDep, caller: CanCreate
 ) -> TicketOut:
     """Store a new ticket, routed to a department with the classifier's confidence and top 3.
 
     The ticket is flagged ``needs_review`` when the confidence is below the review threshold.
     """
+    # The classifier holds the GIL whichever thread runs it (about 0.2 ms): running it here,
+    # on the event loop, saves a thread hand-over; only the database work goes to the pool.
     routing = service.classifier.route(f"{body.title}\n{body.description}")
+    ticket = await run_in_threadpool(_store, service, body, routing, caller)
+    response.headers["Location"] = f"/tickets/{ticket.id}"
+    return TicketOut.model_validate(ticket)
+
+
+def _store(service: Service, body: TicketCreate, routing: Routing, caller: Principal):
+    """Insert the routed ticket (runs in the thread pool)."""
     database = service.database
     with database.connection_context():
         service.ensure_schema()
@@ -64,8 +75,7 @@ def create_ticket(
                 search_text=search_key(f"{body.title}\n{body.description}"),
                 created_by=caller.key_id,
             )
-    response.headers["Location"] = f"/tickets/{ticket.id}"
-    return TicketOut.model_validate(ticket)
+    return ticket
 
 
 @router.get(
