@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-ANALYZER_VERSION = 3
+ANALYZER_VERSION = 4
 
 _DIGITS = re.compile(r"\d+")
 _REPEATS = re.compile(r"(.)\1{2,}")
@@ -55,7 +55,7 @@ class Analyzer:
     ngram_min: int
     ngram_max: int
     tokens: int = 8
-    max_chars: int = 2000
+    max_chars: int = 1000
 
     def __post_init__(self) -> None:
         if self.kind not in ("word", "char_wb", "subject"):
