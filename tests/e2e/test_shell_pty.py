@@ -151,3 +151,48 @@ def test_remote_api_needs_a_key_and_says_so(tmp_path: Path):
         finally:
             child.close(force=True)
         assert server.session().get(f"{server.url}/tickets", timeout=10).json()["total"] == 1
+
+
+def test_a_broken_plugin_is_named_and_the_shell_still_starts(tmp_path: Path):
+    from tests.support import install_fake_plugin
+
+    site = tmp_path / "site"
+    install_fake_plugin(
+        site,
+        "fake_broken_pty",
+        "raise RuntimeError('boom at import')\n",
+        distribution="ticketbot-broken",
+    )
+    pythonpath = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+    child = spawn_shell(tmp_path / "data", tmp_path, PYTHONPATH=pythonpath)
+    try:
+        assert "fake_broken_pty" in child.before and "ticketbot-broken" in child.before
+        assert "boom at import" in child.before
+        child.sendline("liste les tickets")
+        child.expect("Aucun ticket")
+        child.expect_exact(PROMPT)
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+
+
+def test_two_plugins_claiming_one_intent_stop_the_shell_with_both_names(tmp_path: Path):
+    import subprocess
+
+    from tests.support import FAKE_INTENT_PLUGIN, install_fake_plugin, ticketbot_command
+
+    site = tmp_path / "site"
+    install_fake_plugin(site, "fake_clash_cli", FAKE_INTENT_PLUGIN.format(name="delete_ticket"))
+    result = subprocess.run(
+        ticketbot_command("shell"),
+        env={**os.environ, "PYTHONPATH": str(site), "TICKETBOT_DATA_DIR": str(tmp_path / "d")},
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "'delete_ticket'" in result.stderr and "'fake_clash_cli'" in result.stderr
+    assert "Traceback" not in result.stderr
