@@ -15,9 +15,7 @@ import os
 import statistics
 import time
 
-from bench.common import REPO, record
-
-BUILT_INS = "create_ticket,read_ticket,delete_ticket,entities,fallback"
+from bench.common import BUILT_IN_PLUGINS, REPO, record
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -31,7 +29,7 @@ def main() -> None:
         "--no-record", action="store_true", help="print only, do not update BENCHMARKS.md"
     )
     args = parser.parse_args()
-    os.environ["TICKETBOT_LOAD_PLUGINS"] = BUILT_INS
+    os.environ["TICKETBOT_LOAD_PLUGINS"] = BUILT_IN_PLUGINS
 
     from ticketbot.intents import OUT_OF_SCOPE
     from ticketbot.nlu.loader import load_intent_model

@@ -20,9 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import REPO, WIKIT_INTENTS, record, require
-
-BUILT_INS = "create_ticket,read_ticket,delete_ticket,entities,fallback"
+from bench.common import BUILT_IN_PLUGINS, REPO, WIKIT_INTENTS, record, require
 
 
 def main() -> None:
@@ -31,7 +29,7 @@ def main() -> None:
         "--no-record", action="store_true", help="print only, do not update BENCHMARKS.md"
     )
     args = parser.parse_args()
-    os.environ["TICKETBOT_LOAD_PLUGINS"] = BUILT_INS
+    os.environ["TICKETBOT_LOAD_PLUGINS"] = BUILT_IN_PLUGINS
 
     from sklearn.model_selection import StratifiedKFold
 

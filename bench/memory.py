@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import record
+from bench.common import BUILT_IN_PLUGINS, record
 from bench.shell_startup import one_start, peak_rss_mib
 
 TICKETBOT = str(Path(sys.executable).with_name("ticketbot"))
@@ -90,7 +90,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault(
-        "TICKETBOT_LOAD_PLUGINS", "create_ticket,read_ticket,delete_ticket,entities,fallback"
-    )
+    os.environ.setdefault("TICKETBOT_LOAD_PLUGINS", BUILT_IN_PLUGINS)
     main()

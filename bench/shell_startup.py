@@ -19,9 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import REPO, record
+from bench.common import BUILT_IN_PLUGINS, REPO, record
 
-BUILT_INS = "create_ticket,read_ticket,delete_ticket,entities,fallback"
 TICKETBOT = str(Path(sys.executable).with_name("ticketbot"))
 
 
@@ -40,7 +39,7 @@ def one_start(data_dir: Path) -> tuple[float, float, float]:
     env = {
         **os.environ,
         "TICKETBOT_DATA_DIR": str(data_dir),
-        "TICKETBOT_LOAD_PLUGINS": BUILT_INS,
+        "TICKETBOT_LOAD_PLUGINS": BUILT_IN_PLUGINS,
         "PROMPT_TOOLKIT_NO_CPR": "1",
     }
     started = time.perf_counter()

@@ -16,6 +16,13 @@ from typing import Any
 import ticketbot
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+DEPARTMENT_MODEL_HELP = (
+    "department model file (default: TICKETBOT_DEPARTMENT_MODEL, else the shipped one)"
+)
+INTENT_MODEL_HELP = (
+    "intent model file (default: TICKETBOT_INTENT_MODEL, else the one matching the installed "
+    "plugins)"
+)
 
 
 class CommandError(Exception):
@@ -298,9 +305,7 @@ def _add_classify(commands: Any) -> None:
         "per line from standard input.",
     )
     classify.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
-    classify.add_argument(
-        "--model", type=Path, help="department model file (default: the shipped one)"
-    )
+    classify.add_argument("--model", type=Path, help=DEPARTMENT_MODEL_HELP)
     classify.set_defaults(handler=_run_classify)
 
 
@@ -359,11 +364,7 @@ def _add_parse(commands: Any) -> None:
         "per line from standard input.",
     )
     parse.add_argument("texts", nargs="*", metavar="TEXT", help="utterances to parse")
-    parse.add_argument(
-        "--model",
-        type=Path,
-        help="intent model file (default: the one matching the installed plugins)",
-    )
+    parse.add_argument("--model", type=Path, help=INTENT_MODEL_HELP)
     parse.set_defaults(handler=_run_parse)
 
 
@@ -400,11 +401,7 @@ def _add_shell(commands: Any) -> None:
     shell.add_argument(
         "--api-url", help="ticket API to use (default: TICKETBOT_API_URL, else an embedded API)"
     )
-    shell.add_argument(
-        "--model",
-        type=Path,
-        help="intent model file (default: the one matching the installed plugins)",
-    )
+    shell.add_argument("--model", type=Path, help=INTENT_MODEL_HELP)
     shell.set_defaults(handler=_run_shell)
 
 
@@ -456,17 +453,7 @@ def _add_eval(commands: Any) -> None:
         description="Accuracy, macro-F1, per-class precision/recall/F1 and the confusion "
         "matrix of the department classifier on a labelled CSV.",
     )
-    department.add_argument("--data", type=Path, required=True, help="CSV with a header")
-    department.add_argument("--text-column", default="text", help="(default: %(default)s)")
-    department.add_argument("--label-column", default="label", help="(default: %(default)s)")
-    department.add_argument("--model", type=Path, help="model file (default: the shipped one)")
-    department.add_argument("--json", action="store_true", help="print the report as JSON")
-    department.add_argument(
-        "--plot",
-        type=Path,
-        metavar="FILE.png",
-        help="save the confusion matrix as a picture (needs matplotlib)",
-    )
+    _add_report_options(department, label_column="label", model_help=DEPARTMENT_MODEL_HELP)
     department.set_defaults(handler=_run_eval_department)
     intent = models.add_parser(
         "intent",
@@ -475,26 +462,25 @@ def _add_eval(commands: Any) -> None:
         "included) and report accuracy, macro-F1, per-intent figures, the confusion matrix, "
         "in-scope accuracy and the share of out_of_scope lines sent to fallback.",
     )
-    intent.add_argument(
-        "--data",
-        type=Path,
-        required=True,
-        help="CSV with a header, e.g. tests/data/intent_eval.csv",
-    )
-    intent.add_argument("--text-column", default="text", help="(default: %(default)s)")
-    intent.add_argument("--label-column", default="intent", help="(default: %(default)s)")
-    intent.add_argument(
-        "--model", type=Path, help="model file (default: the one matching the installed plugins)"
-    )
-    intent.add_argument("--json", action="store_true", help="print the report as JSON")
-    intent.add_argument(
+    _add_report_options(intent, label_column="intent", model_help=INTENT_MODEL_HELP)
+    intent.set_defaults(handler=_run_eval_intent)
+    evaluate.set_defaults(handler=lambda args: _usage(evaluate))
+
+
+def _add_report_options(
+    parser: argparse.ArgumentParser, label_column: str, model_help: str
+) -> None:
+    parser.add_argument("--data", type=Path, required=True, help="labelled CSV with a header")
+    parser.add_argument("--text-column", default="text", help="(default: %(default)s)")
+    parser.add_argument("--label-column", default=label_column, help="(default: %(default)s)")
+    parser.add_argument("--model", type=Path, help=model_help)
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
         "--plot",
         type=Path,
         metavar="FILE.png",
         help="save the confusion matrix as a picture (needs matplotlib)",
     )
-    intent.set_defaults(handler=_run_eval_intent)
-    evaluate.set_defaults(handler=lambda args: _usage(evaluate))
 
 
 def _run_eval_department(args: argparse.Namespace) -> int:
