@@ -161,8 +161,6 @@ def assert_plugin_contract(plugin: object, *, api: ApiClient) -> list[str]:
 
     Returns the names of the intents checked; raises :class:`ContractViolation`.
     """
-    from ticketbot.hookspecs import hookimpl  # noqa: F401 - documents where hookimpl comes from
-
     plugins = get_plugin_manager()
     name = plugins.manager.get_name(plugin) if plugins.manager.is_registered(plugin) else None
     if name is None:
