@@ -156,7 +156,11 @@ class EmbeddedServer:
             import uvicorn
 
             from api.app import create_app
+            from api.classifier import DepartmentClassifier
 
+            # uvicorn would only log a lifespan failure; checking the model here lets the
+            # shell say why the API could not start (a refused model file, typically).
+            DepartmentClassifier.load(self.settings.department_model)
             if self.key_file is not None:
                 self.api_key = self._local_key()
             sock = self._socket

@@ -196,3 +196,22 @@ def test_two_plugins_claiming_one_intent_stop_the_shell_with_both_names(tmp_path
     assert result.returncode == 1
     assert "'delete_ticket'" in result.stderr and "'fake_clash_cli'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_refused_department_model_is_explained_and_the_shell_keeps_running(tmp_path: Path):
+    from tests.e2e.test_serve import tampered_copy
+
+    model = tampered_copy("department", tmp_path)
+    child = spawn_shell(tmp_path / "data", tmp_path, TICKETBOT_DEPARTMENT_MODEL=str(model))
+    try:
+        child.sendline("liste les tickets")
+        child.expect("L'API intégrée n'a pas pu démarrer")
+        child.expect("SHA-256")
+        child.expect_exact(PROMPT)
+        child.sendline("aide")
+        child.expect("Je comprends")
+        child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
