@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 import ticketbot
 from api.classifier import DepartmentClassifier
-from api.db import connect_database, describe
+from api.db import close_database, connect_database, describe
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.models import bind_models
@@ -30,13 +30,17 @@ Errors are `application/problem+json` documents with `type`, `title`, `status` a
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build an API instance. The classifier and the database are opened by its lifespan."""
+def create_app(
+    settings: Settings | None = None, classifier: DepartmentClassifier | None = None
+) -> FastAPI:
+    """Build an API instance. Its lifespan opens the database and loads the classifier,
+    unless the caller already loaded it (``classifier``)."""
     settings = settings or Settings()
+    preloaded = classifier
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        classifier = DepartmentClassifier.load(settings.department_model)
+        classifier = preloaded or DepartmentClassifier.load(settings.department_model)
         database = connect_database(settings)
         service = Service(settings=settings, models=bind_models(database), classifier=classifier)
         log.info("tickets stored in %s", describe(database))
@@ -46,10 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            if hasattr(database, "close_all"):
-                database.close_all()
-            elif not database.is_closed():
-                database.close()
+            close_database(database)
 
     app = FastAPI(
         title="ticketbot API",

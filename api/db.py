@@ -64,6 +64,14 @@ def _sqlite(url: str, settings: Settings) -> peewee.Database:
     )
 
 
+def close_database(database: peewee.Database) -> None:
+    """Close every connection of ``database`` (all of a pool's)."""
+    if hasattr(database, "close_all"):
+        database.close_all()
+    elif not database.is_closed():
+        database.close()
+
+
 def describe(database: peewee.Database) -> str:
     """A human description of where the data lives (no password)."""
     if isinstance(database, peewee.SqliteDatabase):

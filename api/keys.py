@@ -15,10 +15,13 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.models import BoundModels, utc_now
+from api.models import BoundModels, bind_models, utc_now
+from api.settings import Settings
 
 ROLES = ("requester", "agent", "admin")
 KEY_PREFIX = "tb_"
@@ -144,6 +147,22 @@ class KeyStore:
             with self._lock:
                 self._cache[digest] = (found, now + self.cache_seconds)
         return found
+
+
+@contextmanager
+def open_key_store(settings: Settings) -> Iterator[KeyStore]:
+    """The API keys of ``settings``' database (tables created), closed afterwards.
+
+    For tools outside a running API: the CLI, the server's start-up checks, the shell.
+    """
+    from api.db import close_database, connect_database
+
+    models = bind_models(connect_database(settings))
+    try:
+        models.create_tables()
+        yield KeyStore(models)
+    finally:
+        close_database(models.database)
 
 
 def write_secret(path: Path, secret: str) -> None:

@@ -14,7 +14,6 @@ from ticketbot.ml.training import (
 )
 
 BUNDLED_DATA = Path(__file__).resolve().parent / "data" / "department_train.csv"
-DEPARTMENTS = ("IT", "HR", "Finance", "Facilities", "Legal")
 
 # Word uni/bigrams, character n-grams (typos, French morphology) and the ticket's first
 # words (its subject line), weighted 1 / 0.7 / 0.5; a calibrated linear SVM. See BENCHMARKS.md.

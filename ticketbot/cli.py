@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -245,33 +246,28 @@ def _load_plugins() -> Any:
     return plugins
 
 
-def _progress() -> Any:
-    """A context manager yielding a ``progress(step, done, total)`` callback shown on stderr."""
-    from contextlib import contextmanager
-
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """Yields a ``progress(step, done, total)`` callback shown as a progress bar on stderr."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    @contextmanager
-    def running() -> Iterator[Callable[[str, int, int], None]]:
-        display = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        task = display.add_task("training", total=None)
+    display = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = display.add_task("training", total=None)
 
-        def progress(step: str, done: int, total: int) -> None:
-            display.update(task, description=step, completed=done, total=total)
+    def progress(step: str, done: int, total: int) -> None:
+        display.update(task, description=step, completed=done, total=total)
 
-        with display:
-            yield progress
-
-    return running()
+    with display:
+        yield progress
 
 
 def _print_training_summary(manifest: dict[str, Any], out: Path | None, env_var: str) -> None:
@@ -678,30 +674,27 @@ def _add_keys(commands: Any) -> None:
     keys.set_defaults(handler=lambda args: _usage(keys))
 
 
-def _key_store(database_url: str | None) -> Any:
-    from api.db import DatabaseConfigError, connect_database
-    from api.keys import KeyStore
-    from api.models import bind_models
+@contextmanager
+def _key_store(database_url: str | None) -> Iterator[Any]:
+    """The key store of the database, with database and key errors as one clear line."""
+    import peewee
+
+    from api.db import DatabaseConfigError
+    from api.keys import ApiKeyError, open_key_store
 
     settings = _api_settings(database_url=database_url)
     try:
-        models = bind_models(connect_database(settings))
-        models.create_tables()
-    except DatabaseConfigError as error:
+        with open_key_store(settings) as store:
+            yield store
+    except (DatabaseConfigError, ApiKeyError) as error:
         raise CommandError(str(error)) from None
-    except Exception as error:  # noqa: BLE001 - peewee/driver errors: say which database
-        raise CommandError(f"cannot open the database {settings.database_url}: {error}") from None
-    return KeyStore(models)
+    except peewee.PeeweeException as error:
+        raise CommandError(f"cannot use the database {settings.database_url}: {error}") from None
 
 
 def _run_keys_create(args: argparse.Namespace) -> int:
-    from api.keys import ApiKeyError
-
-    store = _key_store(args.database_url)
-    try:
+    with _key_store(args.database_url) as store:
         principal, key = store.create(args.name, args.role)
-    except ApiKeyError as error:
-        raise CommandError(str(error)) from None
     print(
         f"created {principal.role} key {principal.name!r}; it is shown only once, keep it "
         "secret (send it as 'Authorization: Bearer <key>'):",
@@ -712,7 +705,8 @@ def _run_keys_create(args: argparse.Namespace) -> int:
 
 
 def _run_keys_list(args: argparse.Namespace) -> int:
-    keys = _key_store(args.database_url).list()
+    with _key_store(args.database_url) as store:
+        keys = store.list()
     if args.json:
         _json_line({"keys": keys})
         return EXIT_OK
@@ -728,12 +722,8 @@ def _run_keys_list(args: argparse.Namespace) -> int:
 
 
 def _run_keys_revoke(args: argparse.Namespace) -> int:
-    from api.keys import ApiKeyError
-
-    try:
-        _key_store(args.database_url).revoke(args.name)
-    except ApiKeyError as error:
-        raise CommandError(str(error)) from None
+    with _key_store(args.database_url) as store:
+        store.revoke(args.name)
     print(f"revoked key {args.name!r}")
     return EXIT_OK
 

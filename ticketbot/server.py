@@ -47,50 +47,43 @@ def check_port_free(host: str, port: int) -> None:
             raise ServeError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
-def preflight(settings: Any, host: str) -> tuple[str, str, int | None]:
+def preflight(settings: Any, host: str) -> tuple[str, Any, int | None]:
     """Check what the server needs before starting it.
 
-    Returns (database description, model version, number of active API keys or None if the
-    database cannot be reached yet). Raises :class:`ServeError` (bad database URL, missing
-    driver, refused model, non-loopback address without any key) so that the command line
-    prints one clear sentence instead of a worker's traceback.
+    Returns (database description, the loaded department classifier, number of active API
+    keys or None if the database cannot be reached yet). Raises :class:`ServeError` (bad
+    database URL, missing driver, refused model, non-loopback address without any key) so
+    that the command line prints one clear sentence instead of a worker's traceback.
     """
     import peewee
 
     from api.classifier import DepartmentClassifier
     from api.db import DatabaseConfigError, connect_database, describe
-    from api.keys import KeyStore
-    from api.models import bind_models
+    from api.keys import open_key_store
     from ticketbot.ml.store import ModelError
 
     try:
         classifier = DepartmentClassifier.load(settings.department_model)
-        database = connect_database(settings)
+        where = describe(connect_database(settings))
     except (ModelError, DatabaseConfigError) as error:
         raise ServeError(str(error)) from None
-    models = bind_models(database)
     try:
-        models.create_tables()
-        keys: int | None = KeyStore(models).count_active()
+        with open_key_store(settings) as store:
+            keys: int | None = store.count_active()
     except peewee.PeeweeException as error:
         if not is_loopback(host):
             raise ServeError(
-                f"cannot check the API keys of {describe(database)} ({error}); refusing to "
+                f"cannot check the API keys of {where} ({error}); refusing to "
                 f"listen on {host} without knowing that keys exist"
             ) from None
         keys = None
-    finally:
-        if hasattr(database, "close_all"):
-            database.close_all()
-        elif not database.is_closed():
-            database.close()
     if keys == 0 and not is_loopback(host):
         raise ServeError(
             f"refusing to listen on {host} (reachable from other machines) while no API key "
             "exists: create one first with `ticketbot keys create --name NAME --role admin "
             f"--database-url {settings.database_url}`"
         )
-    return describe(database), classifier.version, keys
+    return where, classifier, keys
 
 
 def serve(settings: Any, host: str, port: int, workers: int, log_level: str = "info") -> None:
@@ -98,10 +91,10 @@ def serve(settings: Any, host: str, port: int, workers: int, log_level: str = "i
     import uvicorn
 
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
-    where, model_version, keys = preflight(settings, host)
+    where, classifier, keys = preflight(settings, host)
     check_port_free(host, port)
     log.info("tickets stored in %s", where)
-    log.info("department model %s", model_version)
+    log.info("department model %s", classifier.version)
     if keys == 0:
         log.warning(
             "no API key yet: every request but /health gets 401. Create one with "
@@ -119,7 +112,7 @@ def serve(settings: Any, host: str, port: int, workers: int, log_level: str = "i
     else:
         from api.app import create_app
 
-        uvicorn.run(create_app(settings), **common)
+        uvicorn.run(create_app(settings, classifier), **common)
 
 
 class EmbeddedServer:
@@ -158,14 +151,17 @@ class EmbeddedServer:
             from api.app import create_app
             from api.classifier import DepartmentClassifier
 
-            # uvicorn would only log a lifespan failure; checking the model here lets the
-            # shell say why the API could not start (a refused model file, typically).
-            DepartmentClassifier.load(self.settings.department_model)
+            # Loaded here rather than in the lifespan: uvicorn would only log a failure,
+            # while this lets the shell say why the API could not start (a refused model).
+            classifier = DepartmentClassifier.load(self.settings.department_model)
             if self.key_file is not None:
                 self.api_key = self._local_key()
             sock = self._socket
             config = uvicorn.Config(
-                create_app(self.settings), log_level="warning", access_log=False, lifespan="on"
+                create_app(self.settings, classifier),
+                log_level="warning",
+                access_log=False,
+                lifespan="on",
             )
             self._server = uvicorn.Server(config)
             watcher = threading.Thread(target=self._watch_started, daemon=True)
@@ -177,16 +173,10 @@ class EmbeddedServer:
             self._ready.set()
 
     def _local_key(self) -> str:
-        from api.db import connect_database
-        from api.keys import KeyStore, ensure_local_key
-        from api.models import bind_models
+        from api.keys import ensure_local_key, open_key_store
 
-        models = bind_models(connect_database(self.settings))
-        models.create_tables()
-        try:
-            return ensure_local_key(KeyStore(models), self.key_file)
-        finally:
-            models.database.close()
+        with open_key_store(self.settings) as store:
+            return ensure_local_key(store, self.key_file)
 
     def _watch_started(self) -> None:
         while not self._ready.is_set():

@@ -108,9 +108,7 @@ class TicketShell(cmd2.Cmd):
         self.channel = ConsoleChannel(self)
         self.bot = bot_factory(self.channel)
         self._before_chat = before_chat
-        self.hidden_commands.extend(["_eof", "eof", "bye", "exit", "quitter"])
-        if stdin is not None:
-            self.use_rawinput = False
+        self.hidden_commands.extend(["_eof", "bye", "exit", "quitter"])
 
     # -- routing -------------------------------------------------------------------------
 

@@ -85,3 +85,10 @@ def test_key_revoked_by_the_cli_stops_working_on_a_running_server(tmp_path: Path
             assert time.monotonic() < deadline, "revoked key still accepted after 10 s"
             time.sleep(0.5)
         assert requests.get(f"{server.url}/health", timeout=10).status_code == 200
+
+
+def test_unreachable_database_is_one_clear_line():
+    result = run("keys", "list", "--database-url", "postgresql://postgres@127.0.0.1:1/nowhere")
+    assert result.returncode == 1
+    assert "cannot use the database postgresql://postgres@127.0.0.1:1/nowhere" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pexpect
@@ -36,12 +38,26 @@ def spawn_shell(data_dir: Path, cwd: Path, **env: str) -> pexpect.spawn:
     return child
 
 
+@contextmanager
+def running_shell(data_dir: Path, cwd: Path, **env: str) -> Iterator[pexpect.spawn]:
+    """A shell at its prompt; on leaving, it is told to quit (unless it already has) and must
+    exit with status 0."""
+    child = spawn_shell(data_dir, cwd, **env)
+    try:
+        yield child
+        if child.isalive():
+            child.sendline("quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+
+
 def test_create_list_delete_in_french_and_shell_syntax_is_text(tmp_path: Path):
     workdir = tmp_path / "cwd"
     workdir.mkdir()
     (workdir / "x").write_text("must survive")
-    child = spawn_shell(tmp_path / "data", workdir)
-    try:
+    with running_shell(tmp_path / "data", workdir) as child:
         child.sendline("nouveau ticket : mon imprimante fait un bruit bizarre")
         child.expect(r"Ticket n°(\d+) créé : « Mon imprimante fait un bruit bizarre »")
         ticket_id = child.match.group(1)
@@ -65,9 +81,6 @@ def test_create_list_delete_in_french_and_shell_syntax_is_text(tmp_path: Path):
         child.sendline("quitter")
         child.expect_exact("Au revoir !")
         child.expect(pexpect.EOF)
-    finally:
-        child.close(force=True)
-    assert child.exitstatus == 0
     assert (workdir / "x").read_text() == "must survive"
     assert not (workdir / "y").exists()
     assert (tmp_path / "data" / "tickets.db").exists()
@@ -75,81 +88,55 @@ def test_create_list_delete_in_french_and_shell_syntax_is_text(tmp_path: Path):
 
 
 def test_english_and_ctrl_d(tmp_path: Path):
-    child = spawn_shell(tmp_path / "data", tmp_path)
-    try:
+    with running_shell(tmp_path / "data", tmp_path) as child:
         child.sendline("show ticket 42")
         child.expect_exact("I can't find ticket #42")
         child.expect_exact(PROMPT)
         child.sendeof()
         child.expect(pexpect.EOF)
-    finally:
-        child.close(force=True)
-    assert child.exitstatus == 0
 
 
 def test_remote_api_unreachable_is_one_sentence(tmp_path: Path):
     from tests.support import free_port
 
-    child = spawn_shell(
+    with running_shell(
         tmp_path / "data", tmp_path, TICKETBOT_API_URL=f"http://127.0.0.1:{free_port()}"
-    )
-    try:
+    ) as child:
         child.sendline("liste les tickets")
         child.expect("ne répond pas pour le moment")
         child.expect_exact(PROMPT)
-        child.sendline("quit")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close(force=True)
     assert "Traceback" not in (child.before or "")
 
 
 def test_embedded_api_key_is_created_once_with_mode_600(tmp_path: Path):
-    data = tmp_path / "data"
+    key_file = tmp_path / "data" / "api-key"
+    keys = []
     for _ in range(2):
-        child = spawn_shell(data, tmp_path)
-        try:
+        with running_shell(tmp_path / "data", tmp_path) as child:
             child.sendline("liste les tickets")
             child.expect("Aucun ticket")
             child.expect_exact(PROMPT)
-            child.sendline("quit")
-            child.expect(pexpect.EOF)
-        finally:
-            child.close(force=True)
-        key_file = data / "api-key"
         assert key_file.stat().st_mode & 0o777 == 0o600
-        key = key_file.read_text().strip()
-        if _ == 0:
-            first = key
-    assert key == first and key.startswith("tb_")
+        keys.append(key_file.read_text().strip())
+    assert keys[0] == keys[1] and keys[0].startswith("tb_")
 
 
 def test_remote_api_needs_a_key_and_says_so(tmp_path: Path):
     from tests.support import ServerProcess
 
     with ServerProcess(f"sqlite:///{tmp_path / 'remote.db'}") as server:
-        child = spawn_shell(tmp_path / "data", tmp_path, TICKETBOT_API_URL=server.url)
-        try:
+        with running_shell(tmp_path / "data", tmp_path, TICKETBOT_API_URL=server.url) as child:
             assert "No API key: set TICKETBOT_API_KEY" in child.before  # said before the prompt
             child.sendline("liste les tickets")
             child.expect("refuse la clé d'API : définissez TICKETBOT_API_KEY")
             child.expect_exact(PROMPT)
-            child.sendline("quit")
-            child.expect(pexpect.EOF)
-        finally:
-            child.close(force=True)
         requester = server.create_key("requester", "remote-user")
-        child = spawn_shell(
+        with running_shell(
             tmp_path / "data2", tmp_path, TICKETBOT_API_URL=server.url, TICKETBOT_API_KEY=requester
-        )
-        try:
+        ) as child:
             child.sendline("nouveau ticket : la clim fuit dans la salle 12")
             child.expect(r"Ticket n°\d+ créé")
             child.expect_exact(PROMPT)
-            child.sendline("quit")
-            child.expect(pexpect.EOF)
-        finally:
-            child.close(force=True)
         assert server.session().get(f"{server.url}/tickets", timeout=10).json()["total"] == 1
 
 
@@ -164,18 +151,12 @@ def test_a_broken_plugin_is_named_and_the_shell_still_starts(tmp_path: Path):
         distribution="ticketbot-broken",
     )
     pythonpath = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
-    child = spawn_shell(tmp_path / "data", tmp_path, PYTHONPATH=pythonpath)
-    try:
+    with running_shell(tmp_path / "data", tmp_path, PYTHONPATH=pythonpath) as child:
         assert "fake_broken_pty" in child.before and "ticketbot-broken" in child.before
         assert "boom at import" in child.before
         child.sendline("liste les tickets")
         child.expect("Aucun ticket")
         child.expect_exact(PROMPT)
-        child.sendline("quit")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close(force=True)
-    assert child.exitstatus == 0
 
 
 def test_two_plugins_claiming_one_intent_stop_the_shell_with_both_names(tmp_path: Path):
@@ -202,16 +183,10 @@ def test_a_refused_department_model_is_explained_and_the_shell_keeps_running(tmp
     from tests.e2e.test_serve import tampered_copy
 
     model = tampered_copy("department", tmp_path)
-    child = spawn_shell(tmp_path / "data", tmp_path, TICKETBOT_DEPARTMENT_MODEL=str(model))
-    try:
+    with running_shell(tmp_path / "data", tmp_path, TICKETBOT_DEPARTMENT_MODEL=str(model)) as child:
         child.sendline("liste les tickets")
         child.expect("L'API intégrée n'a pas pu démarrer")
         child.expect("SHA-256")
         child.expect_exact(PROMPT)
         child.sendline("aide")
         child.expect("Je comprends")
-        child.sendline("quit")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close(force=True)
-    assert child.exitstatus == 0

@@ -62,15 +62,6 @@ def manifest_path(model_path: Path) -> Path:
     return Path(model_path).with_suffix(".json")
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def installed_version(distribution: str) -> str | None:
     """Version of an installed distribution, read from its metadata (no import)."""
     try:
