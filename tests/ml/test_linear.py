@@ -45,6 +45,7 @@ SPEC = TrainingSpec(
         FeatureSpec("word", 1, 2),
         FeatureSpec("char_wb", 2, 4, weight=0.7),
         FeatureSpec("subject", 1, 1, weight=0.5, tokens=2),
+        FeatureSpec("pairs", 2, 2, weight=0.6, tokens=4),
     ),
     cv_folds=2,
 )
@@ -68,6 +69,41 @@ def test_word_analyzer_builds_ngrams():
         "ticket #",
         "# bloque",
     ]
+
+
+def test_pairs_analyzer_combines_the_first_distinct_words_in_any_order():
+    analyzer = Analyzer("pairs", 2, 2, tokens=3)
+    assert analyzer("VPN down, vpn DOWN again now") == ["again|down", "again|vpn", "down|vpn"]
+    assert analyzer("down vpn") == analyzer("vpn down") == ["down|vpn"]
+    assert analyzer("seul") == []
+    with pytest.raises(ValueError, match="at least 2 words"):
+        Analyzer("pairs", 1, 2)
+
+
+def test_a_block_is_left_out_below_its_min_rows():
+    from dataclasses import replace
+
+    small = replace(SPEC, features=(*SPEC.features, FeatureSpec("word", 3, 3, min_rows=21)))
+    names = [name for name, _ in build_vectorizer(small, len(TEXTS)).transformer_list]
+    assert len(names) == len(SPEC.features)
+    assert len(build_vectorizer(small, 21).transformer_list) == len(SPEC.features) + 1
+
+
+@pytest.mark.parametrize("cache_size", [1 << 16, 3])
+def test_word_cache_changes_no_prediction_and_is_not_saved(cache_size, monkeypatch):
+    import pickle
+
+    from ticketbot.ml import linear
+
+    monkeypatch.setattr(linear, "WORD_CACHE_SIZE", cache_size)
+    model = train(SPEC, TEXTS, LABELS).model
+    saved = pickle.dumps(model)
+    cold = model.predict_proba_many(TEXTS)
+    sizes = [len(block._word_columns) for block in model.blocks]
+    assert 0 < max(sizes) <= cache_size  # filled up, and bounded
+    np.testing.assert_array_equal(model.predict_proba_many(TEXTS), cold)
+    assert pickle.dumps(model) == saved
+    np.testing.assert_array_equal(pickle.loads(saved).predict_proba_many(TEXTS), cold)
 
 
 def reference_and_compiled(spec: TrainingSpec, labels: list[str]):

@@ -11,8 +11,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import combinations
 
-ANALYZER_VERSION = 4
+ANALYZER_VERSION = 5
 
 _DIGITS = re.compile(r"\d+")
 _REPEATS = re.compile(r"(.)\1{2,}")
@@ -40,13 +41,20 @@ def normalize(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+KINDS = ("word", "char_wb", "subject", "pairs")
+
+
 @dataclass(frozen=True)
 class Analyzer:
     """Callable turning a raw text into a list of terms.
 
     ``kind`` is ``"word"`` (word n-grams), ``"char_wb"`` (character n-grams inside word
     boundaries, padded with one space, as scikit-learn's ``char_wb``) or ``"subject"`` (word
-    n-grams of the first ``tokens`` words only: tickets start with their subject line).
+    n-grams of the first ``tokens`` words only: tickets start with their subject line) or
+    ``"pairs"`` (unordered sets of ``ngram_min`` to ``ngram_max`` distinct words, in any order
+    and at any distance, among the first ``tokens`` distinct words: "printer" with "badge"
+    means something else than "printer" with "toner", which single words and adjacent
+    n-grams cannot say to a linear model).
     Only the first ``max_chars`` characters are read: what follows in very long tickets is
     mostly quoted mail history, which slows prediction without making it more accurate.
     """
@@ -58,12 +66,14 @@ class Analyzer:
     max_chars: int = 1000
 
     def __post_init__(self) -> None:
-        if self.kind not in ("word", "char_wb", "subject"):
+        if self.kind not in KINDS:
             raise ValueError(
-                f"unknown analyzer kind {self.kind!r}: use 'word', 'char_wb' or 'subject'"
+                f"unknown analyzer kind {self.kind!r}: use one of {', '.join(map(repr, KINDS))}"
             )
         if not 1 <= self.ngram_min <= self.ngram_max:
             raise ValueError("ngram range must satisfy 1 <= min <= max")
+        if self.kind == "pairs" and self.ngram_min < 2:
+            raise ValueError("a 'pairs' analyzer combines at least 2 words: use ngram_min >= 2")
 
     def __call__(self, text: str) -> list[str]:
         normalized = normalize(text[: self.max_chars])
@@ -71,6 +81,8 @@ class Analyzer:
             return self._word_ngrams(_WORD.findall(normalized))
         if self.kind == "subject":
             return self._word_ngrams(_WORD.findall(normalized)[: self.tokens])
+        if self.kind == "pairs":
+            return self._word_sets(_WORD.findall(normalized))
         return self._char_wb_ngrams(normalized)
 
     def _word_ngrams(self, tokens: list[str]) -> list[str]:
@@ -79,11 +91,28 @@ class Analyzer:
             terms.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
         return terms
 
+    def _word_sets(self, tokens: list[str]) -> list[str]:
+        # The first `tokens` distinct words, sorted so that a set has one spelling.
+        words = sorted(list(dict.fromkeys(tokens))[: self.tokens])
+        terms: list[str] = []
+        for n in range(self.ngram_min, self.ngram_max + 1):
+            terms.extend("|".join(chosen) for chosen in combinations(words, n))
+        return terms
+
     def _char_wb_ngrams(self, normalized: str) -> list[str]:
         terms: list[str] = []
         for word in normalized.split():
-            terms.extend(_word_char_ngrams(word, self.ngram_min, self.ngram_max))
+            terms.extend(self.word_terms(word))
         return terms
+
+    def words(self, text: str) -> list[str]:
+        """The normalised words of ``text`` that a ``char_wb`` analyzer reads, in order."""
+        return normalize(text[: self.max_chars]).split()
+
+    def word_terms(self, word: str) -> tuple[str, ...]:
+        """The ``char_wb`` terms of one normalised word: a text's terms are those of its
+        :meth:`words`, concatenated."""
+        return _word_char_ngrams(word, self.ngram_min, self.ngram_max)
 
 
 @lru_cache(maxsize=1 << 18)

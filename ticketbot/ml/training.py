@@ -49,7 +49,9 @@ class FeatureSpec:
     """One TF-IDF block of the feature space.
 
     ``min_df`` None means automatic: 1 below :data:`LARGE_DATA_ROWS` rows, else 2.
-    ``tokens`` is the number of leading words a ``subject`` block looks at.
+    ``tokens`` is the number of leading (distinct, for ``pairs``) words a ``subject`` or
+    ``pairs`` block looks at. ``min_rows``: the block is left out when training on fewer rows
+    (word pairs help on tens of thousands of tickets, and spread a few hundred too thin).
     """
 
     kind: str
@@ -61,6 +63,7 @@ class FeatureSpec:
     max_features: int | None = None
     sublinear_tf: bool = True
     tokens: int = 8
+    min_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,8 @@ def build_vectorizer(spec: TrainingSpec, rows: int) -> Any:
 
     blocks, weights = [], {}
     for index, feature in enumerate(spec.features):
+        if rows < feature.min_rows:
+            continue
         name = f"{index}_{feature.kind}_{feature.ngram_min}_{feature.ngram_max}"
         min_df = feature.min_df or (1 if rows < LARGE_DATA_ROWS else 2)
         vectorizer = TfidfVectorizer(
