@@ -150,3 +150,15 @@ def test_train_reports_cross_validation():
 def test_unusable_label_sets_are_refused(labels, message):
     with pytest.raises(TrainingDataError, match=message):
         train(SPEC, TEXTS, labels)
+
+
+def test_training_cache_holds_every_row_then_gives_the_small_cache_back():
+    from ticketbot.ml import text
+
+    with pytest.raises(RuntimeError), text.training_cache(5000):
+        assert text._normalize.cache_info().maxsize == 5000
+        assert Analyzer("word", 1, 1)("Écran NOIR") == ["ecran", "noir"]
+        assert text._normalize.cache_info().currsize == 1
+        raise RuntimeError("training failed")
+    assert text._normalize is text.normalize
+    assert text.normalize.cache_info().maxsize == 1024

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -29,16 +31,36 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 10)
 def normalize(text: str) -> str:
     """Lowercase, strip accents, map every number to ``0`` and squeeze letter runs ("plzzz").
 
-    Cached: each TF-IDF block of a model normalises the same texts.
+    Cached: each TF-IDF block of a model normalises the same text in turn. The cache is
+    small, so that a server reading tickets for months keeps a bounded memory;
+    :func:`training_cache` makes it hold every row while a model is trained.
     """
     text = strip_accents(text.lower())
     text = _DIGITS.sub("0", text)
     text = _REPEATS.sub(r"\1\1", text)
     return _WHITESPACE.sub(" ", text).strip()
+
+
+_normalize = normalize
+"""What the analyzers call: :func:`normalize`, or a larger cache of it while training."""
+
+
+@contextmanager
+def training_cache(rows: int) -> Iterator[None]:
+    """While training on ``rows`` texts, cache every normalised text: the TF-IDF blocks read
+    all rows one block after the other (about 15% of feature time on 38,000 tickets).
+    The cache is dropped on exit."""
+    global _normalize
+    previous = _normalize
+    _normalize = lru_cache(maxsize=max(rows, 1 << 10))(normalize.__wrapped__)
+    try:
+        yield
+    finally:
+        _normalize = previous
 
 
 KINDS = ("word", "char_wb", "subject", "pairs")
@@ -76,7 +98,7 @@ class Analyzer:
             raise ValueError("a 'pairs' analyzer combines at least 2 words: use ngram_min >= 2")
 
     def __call__(self, text: str) -> list[str]:
-        normalized = normalize(text[: self.max_chars])
+        normalized = _normalize(text[: self.max_chars])
         if self.kind == "word":
             return self._word_ngrams(_WORD.findall(normalized))
         if self.kind == "subject":
@@ -107,7 +129,7 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """The normalised words of ``text`` that a ``char_wb`` analyzer reads, in order."""
-        return normalize(text[: self.max_chars]).split()
+        return _normalize(text[: self.max_chars]).split()
 
     def word_terms(self, word: str) -> tuple[str, ...]:
         """The ``char_wb`` terms of one normalised word: a text's terms are those of its
@@ -115,7 +137,7 @@ class Analyzer:
         return _word_char_ngrams(word, self.ngram_min, self.ngram_max)
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 15)
 def _word_char_ngrams(word: str, ngram_min: int, ngram_max: int) -> tuple[str, ...]:
     """Character n-grams of one word padded with spaces (cached: words repeat a lot)."""
     padded = f" {word} "

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ticketbot.ml.linear import LinearHead, LinearTextClassifier, TfidfBlock
-from ticketbot.ml.text import Analyzer
+from ticketbot.ml.text import Analyzer, training_cache
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(step_description, done, total)`` while training runs."""
@@ -330,7 +330,8 @@ def train(
     with threadpool_limits(limits=1):
         step("computing TF-IDF features")
         vectorizer = build_vectorizer(spec, len(texts))
-        features = vectorizer.fit_transform(texts).tocsr()
+        with training_cache(len(texts)):
+            features = vectorizer.fit_transform(texts).tocsr()
         splits = list(
             StratifiedKFold(n_splits=folds, shuffle=True, random_state=spec.seed).split(
                 features, labels
