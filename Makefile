@@ -43,6 +43,10 @@ serve: $(RUN_STAMP)
 	$(BIN)/ticketbot serve
 
 test: $(TEST_STAMP)
+	@# A test uninstalls and reinstalls the example plugin; if that run was killed half-way,
+	@# put the plugin back before testing.
+	@$(BIN)/python -c 'import ticketbot_stats' 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet -e $(EXAMPLE_PLUGIN)
 	$(BIN)/python -m pytest
 
 models: $(RUN_STAMP)
