@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.common import REPO, record
+from bench.common import REPO, bench_parser, percentile, record
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 WORKER_COUNTS = (1, 2)
@@ -403,8 +403,7 @@ class Result:
         """Latency in ms of 201 answers at quantile ``q``."""
         if not self.latencies:
             return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        return percentile(self.latencies, q) * 1000
 
     @property
     def error_count(self) -> int:
@@ -763,7 +762,7 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_parser(__doc__)
     parser.add_argument(
         "--seconds", type=float, default=5.0, help="measured time per server and round"
     )
@@ -783,7 +782,6 @@ def main() -> None:
         "(default: %(default)s)",
     )
     parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
-    parser.add_argument("--no-record", action="store_true", help="print only, no BENCHMARKS.md")
     args = parser.parse_args()
 
     from api.settings import Settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import re
@@ -16,6 +17,22 @@ WIKIT_INTENTS = SHARED_DATA / "wikit_fr_intents" / "train.csv"
 BENCHMARKS_MD = REPO / "BENCHMARKS.md"
 BUILT_IN_PLUGINS = "create_ticket,read_ticket,delete_ticket,entities,fallback"
 """TICKETBOT_LOAD_PLUGINS value that loads only the plugins shipped with ticketbot."""
+
+
+def bench_parser(doc: str) -> argparse.ArgumentParser:
+    """A benchmark's command line: described by the first line of its docstring, with
+    ``--no-record`` (print the figures without updating BENCHMARKS.md)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument(
+        "--no-record", action="store_true", help="print only, do not update BENCHMARKS.md"
+    )
+    return parser
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The value at quantile ``q`` (0-1) of ``values`` (nearest rank, no interpolation)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def require(path: Path) -> Path:

@@ -11,7 +11,6 @@ the same split for reference. Also times the full `ticketbot train department --
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import sys
@@ -19,12 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import IT_TICKETS, record, require
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+from bench.common import IT_TICKETS, bench_parser, percentile, record, require
 
 
 def expected_calibration_error(
@@ -78,8 +72,7 @@ def reference_logistic(train_x, train_y, test_x, test_y) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-record", action="store_true", help="print only")
+    parser = bench_parser(__doc__)
     parser.add_argument("--skip-cli", action="store_true", help="do not time the CLI command")
     args = parser.parse_args()
 

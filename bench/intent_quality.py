@@ -9,25 +9,16 @@ language, entities) per utterance; throughput parses the whole set repeatedly.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import statistics
 import time
 
-from bench.common import BUILT_IN_PLUGINS, REPO, record
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+from bench.common import BUILT_IN_PLUGINS, REPO, bench_parser, percentile, record
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--no-record", action="store_true", help="print only, do not update BENCHMARKS.md"
-    )
+    parser = bench_parser(__doc__)
     args = parser.parse_args()
     os.environ["TICKETBOT_LOAD_PLUGINS"] = BUILT_IN_PLUGINS
 

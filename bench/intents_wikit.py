@@ -12,7 +12,6 @@ intents.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import statistics
@@ -20,14 +19,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import BUILT_IN_PLUGINS, REPO, WIKIT_INTENTS, record, require
+from bench.common import (
+    BUILT_IN_PLUGINS,
+    REPO,
+    WIKIT_INTENTS,
+    bench_parser,
+    record,
+    require,
+)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--no-record", action="store_true", help="print only, do not update BENCHMARKS.md"
-    )
+    parser = bench_parser(__doc__)
     args = parser.parse_args()
     os.environ["TICKETBOT_LOAD_PLUGINS"] = BUILT_IN_PLUGINS
 

@@ -5,7 +5,6 @@ python -m bench.memory [--no-record]
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import BUILT_IN_PLUGINS, record
+from bench.common import BUILT_IN_PLUGINS, bench_parser, record
 from bench.shell_startup import one_start, peak_rss_mib
 
 TICKETBOT = str(Path(sys.executable).with_name("ticketbot"))
@@ -66,10 +65,7 @@ def api_peak_rss(tmp: Path, tickets: int = 500) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--no-record", action="store_true", help="print only, do not update BENCHMARKS.md"
-    )
+    parser = bench_parser(__doc__)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         idle, peak = api_peak_rss(Path(tmp))

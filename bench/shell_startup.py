@@ -10,7 +10,6 @@ the time goes (`python -X importtime`) and the shell's peak memory (embedded API
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -19,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import BUILT_IN_PLUGINS, REPO, record
+from bench.common import BUILT_IN_PLUGINS, REPO, bench_parser, record
 
 TICKETBOT = str(Path(sys.executable).with_name("ticketbot"))
 
@@ -82,11 +81,8 @@ def import_profile(module: str, top: int = 8) -> list[tuple[str, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--runs", type=int, default=10, help="later starts to time (default: 10)")
-    parser.add_argument(
-        "--no-record", action="store_true", help="print only, do not update BENCHMARKS.md"
-    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -94,6 +94,10 @@ def test_english_and_ctrl_d(tmp_path: Path):
         child.expect_exact(PROMPT)
         child.sendeof()
         child.expect(pexpect.EOF)
+        said_at_exit = child.before or ""
+    # Ctrl-D ends the session by itself (no "quit" needed), cleanly.
+    assert child.exitstatus == 0
+    assert "Traceback" not in said_at_exit
 
 
 def test_remote_api_unreachable_is_one_sentence(tmp_path: Path):
@@ -188,5 +192,8 @@ def test_a_refused_department_model_is_explained_and_the_shell_keeps_running(tmp
         child.expect("L'API intégrée n'a pas pu démarrer")
         child.expect("SHA-256")
         child.expect_exact(PROMPT)
+        explained = child.before or ""
         child.sendline("aide")
         child.expect("Je comprends")
+        assert child.isalive()  # the shell kept running after the refusal
+    assert "Traceback" not in explained
