@@ -2,3 +2,9 @@
 
 Build an application with :func:`api.app.create_app`; run it with ``ticketbot serve``.
 """
+
+from pathlib import Path
+
+BUNDLED_TICKETS = Path(__file__).resolve().parent / "data" / "department_train.csv"
+"""The example tickets written by the team (``text,label,language``): they train the
+department classifier and teach the intent model what a problem description looks like."""

@@ -40,7 +40,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        classifier = preloaded or DepartmentClassifier.load(settings.department_model)
+        classifier = preloaded or DepartmentClassifier.from_settings(settings)
         database = connect_database(settings)
         service = Service(settings=settings, models=bind_models(database), classifier=classifier)
         log.info("tickets stored in %s", describe(database))

@@ -1,38 +1,83 @@
-"""The department classifier as the API uses it."""
+"""The department classifier as the API uses it: where a text goes, and whether an agent
+should check it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ticketbot.ml.linear import LinearTextClassifier
 from ticketbot.ml.store import load_model
+from ticketbot.ml.text import normalize
 
 RETRAIN_DEPARTMENT = "ticketbot train department"
+DEFAULT_REVIEW_THRESHOLD = 0.5
+"""For models whose manifest records no review threshold (trained before it was chosen)."""
+
+# Words that say nothing about where a ticket goes: greetings, politeness, fillers, words
+# for "ticket" or "problem", tests. A text made only of these (and of words the model has
+# never seen) has nothing to route, whatever confidence the model gives it.
+NOTHING_TO_ROUTE = frozenset(
+    """
+    bonjour bonsoir salut coucou hello hi hey allo merci thanks thank thx please pls plz stp
+    svp ok okay oki oui non yes no test tests testing essai essais ticket tickets demande
+    demandes request requests probleme problemes problem problems issue issues souci soucis
+    aide help urgent urgence asap question questions info infos information bug bugs
+    incident incidents truc machin chose thing stuff something quelque rien nothing
+    le la les un une des de du d l a au aux et ou en est c ce ca the an and or of to is it
+    je j tu il on nous vous my mon ma mes i you we me moi toi svp bien bon good
+    cordialement regards cheers bye revoir
+    """.split()
+)
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
 class Routing:
-    """Where a text goes: the best department, its probability and the top 3."""
+    """Where a text goes: the best department, its probability, the top 3, and whether an
+    agent should check it (``needs_review``)."""
 
     department: str
     confidence: float
     ranking: list[dict[str, Any]]
+    needs_review: bool
 
 
 class DepartmentClassifier:
-    """A loaded department model and its manifest."""
+    """A loaded department model and its manifest.
 
-    def __init__(self, model: LinearTextClassifier, manifest: dict[str, Any]) -> None:
+    ``review_threshold`` overrides the one chosen at training time (recorded in the
+    manifest); routings under it are flagged ``needs_review``.
+    """
+
+    def __init__(
+        self,
+        model: LinearTextClassifier,
+        manifest: dict[str, Any],
+        review_threshold: float | None = None,
+    ) -> None:
         self.model = model
         self.manifest = manifest
+        self.review_threshold = (
+            review_threshold if review_threshold is not None else self.trained_review_threshold
+        )
+        self._vocabulary = next(
+            (b.vocabulary for b in model.blocks if b.analyzer.kind == "word"), None
+        )
 
     @classmethod
-    def load(cls, path: Path) -> DepartmentClassifier:
+    def load(cls, path: Path, review_threshold: float | None = None) -> DepartmentClassifier:
         """Load and verify a model file; raises ``ModelError`` with what to do."""
         model, manifest = load_model(path, kind="department", retrain=RETRAIN_DEPARTMENT)
-        return cls(model, manifest)
+        return cls(model, manifest, review_threshold)
+
+    @classmethod
+    def from_settings(cls, settings: Any, path: Path | None = None) -> DepartmentClassifier:
+        """The classifier an API with ``settings`` uses (``path`` instead of the configured
+        model file, if given), with the configured review threshold, if any."""
+        return cls.load(path or settings.department_model, settings.review_threshold)
 
     @property
     def version(self) -> str:
@@ -44,13 +89,31 @@ class DepartmentClassifier:
         """The departments it can choose."""
         return list(self.model.classes)
 
+    @property
+    def trained_review_threshold(self) -> float:
+        """The review threshold chosen at training time from the model's cross-validated
+        errors (see ``ticketbot.ml.training.REVIEW_RULE``)."""
+        review = self.manifest.get("review") or {}
+        return float(review.get("threshold", DEFAULT_REVIEW_THRESHOLD))
+
+    def has_something_to_route(self, text: str) -> bool:
+        """False for texts such as "bonjour", "ok", "test" or gibberish: no word the model
+        knows that says anything about a department."""
+        words = (w for w in _WORD.findall(normalize(text)) if w not in NOTHING_TO_ROUTE)
+        if self._vocabulary is None:
+            return any(True for _ in words)
+        return any(w in self._vocabulary for w in words)
+
     def route(self, text: str) -> Routing:
         """Classify ``text`` (usually the title, a newline and the description)."""
         ranking = self.model.rank(text, top=3)
+        confidence = round(ranking[0][1], 4)
         return Routing(
             department=ranking[0][0],
-            confidence=round(ranking[0][1], 4),
+            confidence=confidence,
             ranking=[{"department": label, "score": round(score, 4)} for label, score in ranking],
+            needs_review=confidence < self.review_threshold
+            or not self.has_something_to_route(text),
         )
 
     def info(self) -> dict[str, Any]:
@@ -64,4 +127,25 @@ class DepartmentClassifier:
             "rows": data.get("rows"),
             "cv_accuracy": cv.get("accuracy"),
             "cv_macro_f1": cv.get("macro_f1"),
+            "review_threshold": self.review_threshold,
         }
+
+
+def review_figures(
+    routings: list[Routing], labels: list[str], threshold: float
+) -> dict[str, float | int]:
+    """How well ``needs_review`` catches routing errors on labelled texts: the share of
+    tickets flagged and the share of wrongly routed ones among them."""
+    wrong = [r.department != label for r, label in zip(routings, labels, strict=True)]
+    flagged = [r.needs_review for r in routings]
+    errors = sum(wrong)
+    return {
+        "threshold": threshold,
+        "flagged": round(sum(flagged) / max(len(flagged), 1), 4),
+        "errors": errors,
+        "errors_flagged": round(
+            sum(f and w for f, w in zip(flagged, wrong, strict=True)) / errors, 4
+        )
+        if errors
+        else 1.0,
+    }

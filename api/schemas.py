@@ -115,7 +115,10 @@ class Classification(BaseModel):
     department: str = Field(description="Most probable department")
     confidence: float = Field(ge=0, le=1, description="Probability of that department")
     ranking: list[DepartmentScore] = Field(description="Top 3 departments, best first")
-    needs_review: bool = Field(description="True when the confidence is below the review threshold")
+    needs_review: bool = Field(
+        description="True when a ticket with this text would be flagged for an agent to check: "
+        'confidence below the review threshold, or nothing to route ("bonjour", "test")'
+    )
     model_version: str = Field(description="Version of the classifier that decided")
 
 
@@ -130,7 +133,10 @@ class TicketOut(BaseModel):
     department: str = Field(description="Department the ticket was routed to")
     confidence: float = Field(ge=0, le=1, description="Classifier probability for it")
     ranking: list[DepartmentScore] = Field(description="Top 3 departments, best first")
-    needs_review: bool = Field(description="True when the confidence was below the threshold")
+    needs_review: bool = Field(
+        description="True when an agent should check the routing: confidence below the review "
+        "threshold, or nothing to route"
+    )
     model_version: str = Field(description="Version of the classifier that routed the ticket")
     status: Literal["open"] = Field(description="Ticket status; new tickets are open")
     created_at: datetime = Field(description="Creation time, ISO 8601, UTC")
@@ -154,6 +160,9 @@ class ModelInfo(BaseModel):
     rows: int | None = Field(default=None, description="Training examples")
     cv_accuracy: float | None = Field(default=None, description="Cross-validated accuracy")
     cv_macro_f1: float | None = Field(default=None, description="Cross-validated macro-F1")
+    review_threshold: float | None = Field(
+        default=None, description="Tickets routed with a lower confidence get needs_review"
+    )
 
 
 class Health(BaseModel):

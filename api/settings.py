@@ -27,11 +27,12 @@ class Settings(BaseSettings):
         default_factory=lambda: shipped_model("department"),
         description="Pickled department classifier (its manifest sits beside it)",
     )
-    review_threshold: float = Field(
-        default=0.5,
+    review_threshold: float | None = Field(
+        default=None,
         ge=0.0,
         le=1.0,
-        description="Tickets classified with a lower confidence are flagged needs_review",
+        description="Tickets classified with a lower confidence are flagged needs_review "
+        "(default: the threshold chosen when the model was trained, in its manifest)",
     )
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     sqlite_synchronous: str = Field(

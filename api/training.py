@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from api import BUNDLED_TICKETS
 from ticketbot.ml.training import (
     LARGE_DATA_ROWS,
     FeatureSpec,
@@ -13,8 +14,6 @@ from ticketbot.ml.training import (
     read_labelled_csv,
     train_and_save,
 )
-
-BUNDLED_DATA = Path(__file__).resolve().parent / "data" / "department_train.csv"
 
 # Word uni/bigrams, character n-grams (typos, French morphology), the ticket's first words
 # (its subject line) and, from 5,000 training rows, pairs of words that occur together among
@@ -46,7 +45,7 @@ def train_department(
     """
     from ticketbot.paths import shipped_model
 
-    source = Path(data) if data else BUNDLED_DATA
+    source = Path(data) if data else BUNDLED_TICKETS
     texts, labels = read_labelled_csv(source, text_column, label_column)
     return train_and_save(
         DEPARTMENT_SPEC,
@@ -56,4 +55,5 @@ def train_department(
         kind="department",
         source=source.name,
         progress=progress,
+        review=True,
     )

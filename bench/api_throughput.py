@@ -547,7 +547,7 @@ def classifier_threads(total: int = CLASSIFICATIONS) -> list[tuple[int, float]]:
     from ticketbot.ml.store import ModelError
 
     try:
-        classifier = DepartmentClassifier.load(Settings().department_model)
+        classifier = DepartmentClassifier.from_settings(Settings())
     except ModelError as error:
         raise SystemExit(f"cannot load the department model: {error}") from None
     texts = [f"{title}\n{description}" for title, description in TICKETS]

@@ -1,4 +1,11 @@
-"""Built-in intent ``create_ticket``: open a ticket from what the user describes."""
+"""Built-in intent ``create_ticket``: open a ticket from what the user describes.
+
+A line either carries the problem ("mon écran clignote", "Bonjour, pouvez-vous ouvrir un
+ticket ? La clim du 3e fuit. Merci") or only asks for a ticket ("nouveau ticket", "jveux
+faire un tiket"); then the bot asks for the problem. The ticket's title is the problem
+itself, without the greeting, the request for a ticket or the thanks around it; the
+description keeps everything the user wrote.
+"""
 
 from __future__ import annotations
 
@@ -6,74 +13,171 @@ import re
 from pathlib import Path
 
 from ticketbot import hookimpl
-from ticketbot.dialogue import Turn, is_cancel
+from ticketbot.dialogue import Turn
 from ticketbot.intents import Intent, examples_from_csv
 from ticketbot.ml.text import strip_accents
+from ticketbot.nlu.variants import combine, generate, sample
+from ticketbot.paths import example_tickets
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "create_ticket.csv"
 TITLE_MAX = 200
+ASKS = 3
+"""How many times the bot asks for the problem before giving up."""
 
-# Words that only say "I want a ticket"; a line with two other words carries the problem.
+# Words that only greet, ask for a ticket, or thank; a line made only of these carries no
+# problem. Typos of the longer ones count too (see _is_request_word).
 _REQUEST_WORDS = frozenset(
     """
-    a ai aimerais aide aider an avoir besoin bonjour c ca cree creer creez create d de declarer
-    demande demandes des dois du en est et faire fais faudrait faut file for hello help hi i il
-    incident incidents issue j je l la le les like log me merci moi mon my need new nouveau
-    nouvelle open ouvre ouvrez ouvrir pb please pls plz pour pourriez pouvez probleme problem
-    problems raise report request requete s signale signaler signalement souci souhaite
-    soumettre stp submit svp t te the ticket tickets to tu un une veux voudrais vous want would
-    y you can could get make have got some quelque chose something
+    a ai aimerais aide aider an avoir besoin bonjour bonsoir bjr slt salut coucou hello hi hey
+    c ca cree creer creez create creation d de declarer demande demandes des dois du en est et
+    faire fais faudrait faut file for help i il incident incidents issue j je l la le les
+    like log me merci moi mon my need new nouveau nouvel nouvelle nouvo open ouvre ouvrez
+    ouvrir ouverture pb please pls plz pour pourriez pouvez probleme problem problems raise
+    report request requete s signale signaler signalement souci souhaite souhaiterais
+    soumettre soumets stp svp t te the ticket tickets to tu un une veux voudrais vous want
+    would y you can could get make have got some quelque chose something support helpdesk
+    team equipe all everyone there madame monsieur thanks thank thx cordialement regards
+    enregistrer enregistre lancer lance poser pose deposer depose submit lodge raise start
+    put in case wanna gonna lemme let g jveux jvoudrais jsuis chui suis am is are it une
+    reclamation requetes tiket tikets asap urgent vite svp svp rapidement quickly again
+    encore un autre another one plait sil vais va peux peut possible merci beaucoup
     """.split()
+)
+_REQUEST_STEMS = ("ticket", "demande", "request", "incident", "requete", "reclamation")
+_GREETING_OR_THANKS = re.compile(
+    r"^\W*(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|dear|cher|chere|madame|monsieur"
+    r"|merci|thanks|thank you|thx|cordialement|regards|best|cheers|bonne journee"
+    r"|bonne soiree|have a nice day)\b",
+    re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # "nouveau ticket : <problem>", "ticket - <problem>", "create a ticket for <problem>"...
 _PREFIX = re.compile(
-    r"^.{0,60}?\b(?:ticket|demande|incident|request|issue|requete)s?\b\s*"
-    r"(?:[:\-–]|pour|concernant|car|parce que|about|for|regarding|because)\s+"
-    r"(?:(?:le|la|les|un|une|the|a|an|mon|ma|mes|my)\s+)?",
+    r"^.{0,60}?\b(?:ticket|tiket|demande|incident|request|issue|requete)s?\b\s*"
+    r"(?:[:\-–]|pour|concernant|car|parce que|because|about|for|regarding|on|sur)\s+"
+    r"(?:(?:le|la|les|un|une|the|a|an|mon|ma|mes|my)\s+|l['’])?",
     re.IGNORECASE,
 )
+# "je voudrais signaler que <problem>", "I'd like to report that <problem>".
+_REPORT_PREFIX = re.compile(
+    r"^(?:je (?:voudrais|veux|souhaite|dois|tiens a) |j'aimerais |i(?:'d| would) like to "
+    r"|i want to |i need to )?(?:signaler|vous signaler|informer|vous informer|report|let you "
+    r"know|tell you)\s+(?:que |qu'|that )",
+    re.IGNORECASE,
+)
+_TRAILING_POLITENESS = re.compile(
+    r"[\s,;:.!-]*(?:\b(?:stp|svp|s'il (?:te|vous) pla[iî]t|merci(?: d'avance| beaucoup)?"
+    r"|please|pls|plz|thanks|thank you|thx|asap)\b[\s,;:.!-]*)+$",
+    re.IGNORECASE,
+)
+# A sentence or a comma-separated clause, with the punctuation that ends it.
+_SEGMENT = re.compile(r"[^.!?;,\n]+[.!?;,\n]*|[.!?;,\n]+")
 
 
-def problem_in(text: str) -> str | None:
-    """The problem the line describes, or None if it only asks for a ticket."""
-    explicit = text.split(":", 1)[1].strip() if ":" in text else ""
-    if explicit and _only_request_words(text.split(":", 1)[0]) is False:
-        explicit = ""
-    if explicit:
-        return explicit
-    content = [w for w in _WORD.findall(strip_accents(text.casefold())) if w not in _REQUEST_WORDS]
-    return text.strip() if len(content) >= 2 else None
+def _is_request_word(word: str) -> bool:
+    if word in _REQUEST_WORDS:
+        return True
+    if word.startswith("j") and word[1:] in _REQUEST_WORDS:  # "jveux", "jai"
+        return True
+    return len(word) >= 5 and any(_close(word, stem) for stem in _REQUEST_STEMS)
 
 
-def _only_request_words(text: str) -> bool:
+def _close(word: str, stem: str) -> bool:
+    """One letter added, dropped or changed ("tickt", "ticcket", "demmande")."""
+    if abs(len(word) - len(stem)) > 1:
+        return False
+    if len(word) == len(stem):
+        return sum(a != b for a, b in zip(word, stem, strict=True)) <= 1
+    short, long = sorted((word, stem), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def _content_words(text: str) -> list[str]:
+    """The words of ``text`` that are not greeting, ticket request or thanks."""
     words = _WORD.findall(strip_accents(text.casefold()))
-    return all(w in _REQUEST_WORDS for w in words)
+    return [w for w in words if not _is_request_word(w)]
+
+
+def problem_in(text: str, minimum: int = 2) -> str | None:
+    """The problem the line describes, or None if it only asks for a ticket.
+
+    ``minimum`` is how many content words make a problem: 2 in a first line ("nouveau
+    ticket urgent" is still only a request), 1 in the answer to "describe your problem"
+    ("wifi").
+    """
+    before, colon, after = text.partition(":")
+    if colon and after.strip() and not _content_words(before):
+        return after.strip()
+    return text.strip() if len(_content_words(text)) >= minimum else None
+
+
+def _is_wrapper(segment: str) -> bool:
+    """A clause that only greets, asks for a ticket or thanks ("Bonjour,", "could you
+    please open a ticket?", "Merci d'avance.")."""
+    return not _content_words(segment) or bool(
+        _GREETING_OR_THANKS.match(strip_accents(segment)) and len(_content_words(segment)) <= 2
+    )
+
+
+def title_of(problem: str) -> str:
+    """The problem itself, on one line: no greeting, no request for a ticket, no thanks.
+
+    "Bonjour, pouvez-vous ouvrir un ticket ? Mon deuxième écran clignote. Merci" gives
+    "Mon deuxième écran clignote".
+    """
+    segments = _SEGMENT.findall(problem)
+    while len(segments) > 1 and _is_wrapper(segments[0]):
+        segments.pop(0)
+    while len(segments) > 1 and _is_wrapper(segments[-1]):
+        segments.pop()
+    rest = " ".join("".join(segments).split())
+    sentence = re.split(r"(?<=[.!?])\s+", rest, maxsplit=1)[0]
+    sentence = _PREFIX.sub("", sentence, count=1).strip() or sentence
+    sentence = _REPORT_PREFIX.sub("", sentence, count=1).strip() or sentence
+    sentence = _TRAILING_POLITENESS.sub("", sentence).strip() or sentence
+    sentence = sentence.rstrip(" ,;:.!-–") or sentence
+    if not _content_words(sentence):
+        sentence = " ".join(problem.split())
+    title = sentence[0].upper() + sentence[1:]
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1].rsplit(" ", 1)[0] + "…"
+    return title
 
 
 def title_and_description(problem: str) -> tuple[str, str]:
-    """A one-line title (at most 200 characters) and the full text as description."""
-    stripped = _PREFIX.sub("", problem, count=1).strip() or problem.strip()
-    first_line = " ".join(stripped.split())
-    title = first_line[0].upper() + first_line[1:] if first_line else problem.strip()
-    if len(title) > TITLE_MAX:
-        title = title[: TITLE_MAX - 1].rsplit(" ", 1)[0] + "…"
-    description = problem.strip() if problem.strip().casefold() != title.casefold() else ""
+    """A one-line title (at most 200 characters) and the full text as description (empty
+    when it says no more than the title)."""
+    title = title_of(problem)
+    full = problem.strip()
+    description = full if " ".join(full.split()).casefold() != title.casefold() else ""
     return title, description
 
 
 def create(turn: Turn) -> None:
     """Create the ticket the user describes, asking for the problem if the line lacks it."""
     problem = problem_in(turn.text)
-    if problem is None:
+    for attempt in range(ASKS):
+        if problem is not None:
+            break
         answer = turn.ask(
-            fr="Décrivez votre problème ou votre demande en une phrase (ou « annuler ») :",
-            en="Describe your problem or request in one sentence (or 'cancel'):",
+            fr="Décrivez votre problème ou votre demande en une phrase (ou « annuler ») :"
+            if attempt == 0
+            else "Il me faut le problème lui-même, par exemple « mon écran reste noir » "
+            "(ou « annuler ») :",
+            en="Describe your problem or request in one sentence (or 'cancel'):"
+            if attempt == 0
+            else "I need the problem itself, for example 'my screen stays black' (or 'cancel'):",
         )
-        if is_cancel(answer):
+        if answer is None:
             turn.say(fr="D'accord, aucun ticket n'a été créé.", en="OK, no ticket was created.")
             return
-        problem = answer.strip()
+        problem = problem_in(answer, minimum=1)
+    if problem is None:
+        turn.say(
+            fr="Je n'ai toujours pas de description ; aucun ticket n'a été créé.",
+            en="I still have no description; no ticket was created.",
+        )
+        return
     title, description = title_and_description(problem)
     ticket = turn.api.create_ticket(title, description)
     turn.say(
@@ -89,6 +193,46 @@ def create(turn: Turn) -> None:
         )
 
 
+# The bare request, in every combination of greeting, verb, object and politeness.
+BARE_REQUESTS = {
+    "fr": [
+        "{bonjour |bonjour, |salut |slt |bjr |}{je {veux|voudrais|souhaite|souhaiterais|dois|"
+        "aimerais} |j'ai besoin d'|il faut |faut que je puisse |peux-tu |pouvez-vous |tu peux |"
+        "vous pouvez |merci d'|}{créer|ouvrir|faire|déclarer|signaler|soumettre|enregistrer|"
+        "lancer|poser} {un ticket|une demande|un incident|une requête|une réclamation|un "
+        "nouveau ticket|une nouvelle demande|un problème}{ stp| svp| s'il vous plaît| merci|}",
+        "{crée|créer|ouvre|ouvrir|fais|faire|créez|ouvrez|déclare|enregistre} {moi |}{un "
+        "ticket|une demande|un incident|un nouveau ticket|une requête}{ stp| svp| merci| "
+        "please|}{ !|}",
+        "{nouveau ticket|nouvelle demande|nouvel incident|un ticket|ticket|création de "
+        "ticket|création d'un ticket|ouverture de ticket|ouverture d'un ticket|une "
+        "demande}{ stp| svp| please| merci|}",
+    ],
+    "en": [
+        "{hi |hello |hey |hi, |}{i {want|need|would like|'d like} to |i wanna |can you |could "
+        "you |can i |please |let me |help me |}{create|open|log|raise|file|submit|start|make|"
+        "put in|report|lodge} {a ticket|a request|an incident|a new ticket|a support ticket|"
+        "a case|an issue|a problem}{ please| pls| plz| thanks|}",
+        "{new ticket|new request|new incident|ticket please|a ticket|open ticket|create "
+        "ticket|ticket creation|new support ticket|open a ticket|create a ticket}{ please| "
+        "pls| thanks|}{ !|}",
+    ],
+}
+BARE = {"fr": 220, "en": 160}
+TICKETS = {"fr": 450, "en": 300}
+"""How many of the bundled example tickets teach that a problem description is a request."""
+
+
+def examples() -> dict[str, list[str]]:
+    """Hand-written examples, generated bare requests (with typing noise), and example
+    tickets: every description of a problem is a request for a ticket."""
+    tickets = examples_from_csv(example_tickets())
+    described = {lang: sample(texts, TICKETS[lang], seed=lang) for lang, texts in tickets.items()}
+    return combine(
+        examples_from_csv(EXAMPLES), generate(BARE_REQUESTS, BARE, seed="create"), described
+    )
+
+
 @hookimpl
 def register_intents(register):
     register(
@@ -98,7 +242,7 @@ def register_intents(register):
                 "fr": "créer un ticket à partir de la description d'un problème ou d'une demande",
                 "en": "create a ticket from the description of a problem or request",
             },
-            examples=examples_from_csv(EXAMPLES),
+            examples=examples(),
             handler=create,
         )
     )

@@ -4,34 +4,41 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from plugins.entities import TICKET_NUMBER_FORMS
 from plugins.read_ticket import show_ticket
 from ticketbot import hookimpl
 from ticketbot.client import TicketNotFound
-from ticketbot.dialogue import Turn, is_cancel
+from ticketbot.dialogue import Turn
 from ticketbot.intents import Intent, examples_from_csv
+from ticketbot.nlu.variants import combine, generate
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "delete_ticket.csv"
 
 
 def delete(turn: Turn) -> None:
-    """Ask for the number if missing, show the ticket, delete it only on oui/o/yes/y."""
+    """Ask for the number if missing, show the ticket, delete it only after a clear yes."""
     ticket_id = turn.entities.get("ticket_id")
-    if ticket_id is None:
+    for attempt in range(2):
+        if ticket_id is not None:
+            break
         answer = turn.ask(
-            fr="Quel ticket voulez-vous supprimer ? Donnez son numéro (ou « annuler ») :",
-            en="Which ticket do you want to delete? Give its number (or 'cancel'):",
+            fr="Quel ticket voulez-vous supprimer ? Donnez son numéro (ou « annuler ») :"
+            if attempt == 0
+            else "Il me faut le numéro du ticket, par exemple « 12 » (ou « annuler ») :",
+            en="Which ticket do you want to delete? Give its number (or 'cancel'):"
+            if attempt == 0
+            else "I need the ticket's number, for example '12' (or 'cancel'):",
         )
-        if is_cancel(answer):
+        if answer is None:
             turn.say(fr="D'accord, rien n'a été supprimé.", en="OK, nothing was deleted.")
             return
         ticket_id = turn.ticket_id_in(answer)
-        if ticket_id is None:
-            turn.say(
-                fr="Je n'ai pas trouvé de numéro de ticket dans votre réponse ; "
-                "rien n'a été supprimé.",
-                en="I found no ticket number in your answer; nothing was deleted.",
-            )
-            return
+    if ticket_id is None:
+        turn.say(
+            fr="Je n'ai pas trouvé de numéro de ticket dans vos réponses ; rien n'a été supprimé.",
+            en="I found no ticket number in your answers; nothing was deleted.",
+        )
+        return
     try:
         ticket = turn.api.get_ticket(ticket_id)
     except TicketNotFound:
@@ -61,6 +68,36 @@ def delete(turn: Turn) -> None:
     turn.say(fr=f"Ticket n°{ticket_id} supprimé.", en=f"Ticket #{ticket_id} deleted.")
 
 
+# NUM: a ticket number in one of its written forms.
+TEMPLATES = {
+    "fr": [
+        "{supprime|supprimer|efface|effacer|retire|annule|annuler|vire|enlève|supprimez|"
+        "effacez|peux-tu supprimer|tu peux supprimer|je veux supprimer|je voudrais supprimer|"
+        "merci de supprimer|je souhaite annuler} {le ticket|la demande|l'incident|le|ma "
+        "demande|mon ticket|la requête|ticket|demande} NUM{ stp| svp| merci| s'il te plaît|}",
+        "{supprime|efface|retire|annule|vire|je veux supprimer|je voudrais annuler|peux-tu "
+        "effacer} {un ticket|une demande|mon ticket|ma demande|mon dernier ticket|ma dernière "
+        "demande|ce ticket|mes tickets}{ stp| svp|}",
+        "{suppression|annulation} {du ticket|de la demande|de ma demande} NUM",
+    ],
+    "en": [
+        "{delete|remove|cancel|drop|get rid of|erase|withdraw|please delete|can you delete|i "
+        "want to delete|i'd like to remove|could you cancel} {ticket|the ticket|my ticket|"
+        "request|my request|issue|incident|} NUM{ please| pls| plz| thanks|}",
+        "{delete|remove|cancel|get rid of|withdraw|i want to delete|i need to cancel} {a "
+        "ticket|my ticket|my request|my last ticket|this ticket|my tickets|one of my "
+        "tickets}{ please| pls|}",
+    ],
+}
+GENERATED = {"fr": 200, "en": 150}
+
+
+def examples() -> dict[str, list[str]]:
+    """Hand-written examples, then generated ones (with typing noise)."""
+    generated = generate(TEMPLATES, GENERATED, seed="delete", slots={"NUM": TICKET_NUMBER_FORMS})
+    return combine(examples_from_csv(EXAMPLES), generated)
+
+
 @hookimpl
 def register_intents(register):
     register(
@@ -70,7 +107,8 @@ def register_intents(register):
                 "fr": "supprimer un ticket (après confirmation)",
                 "en": "delete a ticket (after confirmation)",
             },
-            examples=examples_from_csv(EXAMPLES),
+            examples=examples(),
             handler=delete,
+            expects=("ticket_id",),
         )
     )

@@ -1,4 +1,18 @@
-"""Built-in entity extractors: ``ticket_id`` and ``department``."""
+"""Built-in entity extractors: ``ticket_id`` and ``department``.
+
+A ticket number is recognised in two ways:
+
+- anywhere, when the line says it is one: after a ticket word ("ticket 12", "la demande
+  45", "issue 73", "tiket 8", "request #566") or in a number form ("#120", "n° 12",
+  "numéro 12"), unless it plainly belongs to something else ("facture n°4587", "salle
+  #3", "je demande 2 jours");
+- for intents that expect a ticket number (``expects=("ticket_id",)``: read, delete) and
+  for follow-up answers, also as the only number of the line ("supprime le 1 stp",
+  "show 9", "le 2"), unless it is a date, a time, an amount, a count or an ordinal ("les
+  5 derniers", "le 12 mars", "3e étage", "14h").
+
+Room, invoice, phone and other numbers inside a problem description are never ticket ids.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +21,152 @@ import re
 from ticketbot import hookimpl
 from ticketbot.ml.text import strip_accents
 
-_KEYWORD = r"(?:tickets?|demandes?|requests?|incidents?|requetes?|dossiers?|cases?)"
-_NUMBER_WORD = r"(?:n\s*[°º]|no\.?|num(?:ero)?\.?|number|nr\.?|#)"
-_TICKET_ID = re.compile(
-    rf"\b{_KEYWORD}\s*(?:{_NUMBER_WORD}\s*)?(\d{{1,18}})\b"  # ticket 12, demande n° 12, request #12
-    rf"|(?:^|[^\w#])(?:n\s*[°º]|#)\s*(\d{{1,18}})\b",  # #12, n°12, n° 12
-    re.IGNORECASE,
+# Words that name a ticket; typos of the longer ones (one letter off) count too.
+_KEYWORDS = frozenset(
+    """
+    ticket tickets tiket tikets tickt tickts tiquet tiquets tix demande demandes dmd
+    request requests req incident incidents inc requete requetes dossier dossiers case
+    cases issue issues reclamation reclamations ref reference
+    """.split()
 )
+_FUZZY_KEYWORDS = ("ticket", "tickets", "demande", "demandes", "request", "incident", "requete")
+_VERB_KEYWORDS = frozenset({"demande", "demandes", "request", "requests", "req"})
+_NUMBER_SIGN = r"(?:n\s*[°º]|no\.?|num(?:ero)?\.?|number|nr\.?|#)"
+# A word then, optionally, a number sign, then the number: "ticket n° 12", "demande 45".
+_AFTER_WORD = re.compile(rf"([^\W\d_]+)\s*(?:{_NUMBER_SIGN}\s*)?(\d{{1,18}})(?![\d,.]\d)", re.I)
+# A number sign alone: "#12", "n°12", "numéro 12".
+_AFTER_SIGN = re.compile(
+    r"(?:^|(?<=[^\w#]))(?:n\s*[°º]|#|numero|number|num\.?|no\.)\s*(\d{1,18})(?![\d,.]\d)", re.I
+)
+_NUMBER = re.compile(r"(?<![\w/.,:#°º-])(\d{1,18})(?![\w/:%€$°-]|[.,]\d)")
+_WORD = re.compile(r"[^\W\d_]+|\S")
+
+# A number followed by one of these is a quantity, a date or a unit, not a ticket.
+_NOT_AFTER = frozenset(
+    """
+    derniers dernieres dernier derniere premiers premieres last latest first recent recents
+    jours jour j days day semaines semaine weeks week mois months month ans an annees years
+    year heures heure h hours hour hrs min minutes minute mn secondes seconds sec fois times
+    euros euro eur e k dollars usd pounds gbp eme er ere e nd rd th st pages page lignes
+    personnes personne people persons salaries employees postes ecrans screens pc laptops
+    janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
+    january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec etage etages floor floors
+    pouces inch inches go gb mo mb ko kb ghz mhz tickets demandes requests plus more autres
+    others x € $ % £
+    """.split()
+)
+# A number right after one of these belongs to it: "salle 214", "facture n°4587".
+_NOT_BEFORE = frozenset(
+    """
+    bureau bureaux salle salles facture factures commande commandes bon room rooms office
+    offices invoice invoices order orders po badge poste postes etage floor porte door
+    contrat contrats contract contracts rue street avenue bd boulevard batiment building
+    bat appartement appart chambre siege place places parking vehicule vehicle voiture car
+    compte account telephone phone tel tél portable mobile ligne line lot serie serial
+    version build erreur error code codes err article articles clause clauses dossier
+    matricule employee id iban rib siret siren tva vat cheque check page pages projet
+    project lignes tableau table niveau level quai dock casier locker badges imprimante
+    printer ecran screen pc laptop ordinateur computer serveur server vm cle key
+    windows office excel iphone android ios version v tome volume chapitre chapter
+    """.split()
+)
+
+
+def _fold(text: str) -> str:
+    return strip_accents(text).casefold()
+
+
+def _one_letter_off(word: str, target: str) -> bool:
+    """True when ``word`` is ``target`` with one letter added, dropped, changed or two
+    neighbours swapped ("tikcet", "tcket", "ticcket", "demade")."""
+    if abs(len(word) - len(target)) > 1 or word == target:
+        return word == target
+    if len(word) == len(target):
+        diff = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
+        if len(diff) == 1:
+            return True
+        i = diff[0]
+        return (
+            len(diff) == 2
+            and diff[1] == i + 1
+            and word[i] == target[i + 1]
+            and word[i + 1] == target[i]
+        )
+    short, long = sorted((word, target), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def is_ticket_word(word: str) -> bool:
+    """True for a word that names a ticket, typos included ("ticket", "tiket", "demande",
+    "issue", "request", "incident")."""
+    word = _fold(word)
+    if word in _KEYWORDS:
+        return True
+    return len(word) >= 5 and any(_one_letter_off(word, target) for target in _FUZZY_KEYWORDS)
+
+
+def _next_word(text: str, end: int) -> str:
+    match = _WORD.search(text, end)
+    return _fold(match.group()) if match else ""
+
+
+def _previous_word(text: str, start: int) -> str:
+    words = re.findall(r"[^\W\d_]+", text[:start])
+    return _fold(words[-1]) if words else ""
+
+
+def _is_quantity(text: str, end: int) -> bool:
+    """True when the number ending at ``end`` is followed by a unit or a counted noun."""
+    following = _next_word(text, end)
+    return following in _NOT_AFTER
+
+
+def ticket_id(text: str) -> int | None:
+    """The ticket number a line names explicitly ("ticket 12", "la demande n° 45", "#12",
+    "n°12", "numéro 12", "issue 73", "tiket 8"), or None."""
+    folded = strip_accents(text)
+    for match in _AFTER_WORD.finditer(folded):
+        word = _fold(match.group(1))
+        if not is_ticket_word(word) or _is_quantity(folded, match.end()):
+            continue
+        if word in _VERB_KEYWORDS and _next_word(folded, match.end()).endswith(("s", "x")):
+            continue  # "je demande 2 écrans": a verb and a count
+        number = int(match.group(2))
+        if number > 0:
+            return number
+    for match in _AFTER_SIGN.finditer(folded):
+        if _previous_word(folded, match.start()) in _NOT_BEFORE:
+            continue
+        if _is_quantity(folded, match.end()) or match.group(1).startswith("0"):
+            continue
+        number = int(match.group(1))
+        if number > 0:
+            return number
+    return None
+
+
+def only_number(text: str) -> int | None:
+    """The only number of a line that expects a ticket number ("supprime le 1 stp", "le 2",
+    "show 9"), or None when there is none, several, or it is a date, time, amount, count,
+    ordinal or another thing's number ("salle 214")."""
+    folded = strip_accents(text)
+    numbers = [m for m in _NUMBER.finditer(folded)]
+    if len(numbers) != 1:
+        return None
+    match = numbers[0]
+    if _is_quantity(folded, match.end()) or _previous_word(folded, match.start()) in _NOT_BEFORE:
+        return None
+    number = int(match.group(1))
+    return number if number > 0 else None
+
+
+TICKET_NUMBER_FORMS = {
+    "fr": ["3", "12", "45", "120", "7", "2048", "n°12", "n° 8", "#120", "#4", "numéro 5", "no 9"],
+    "en": ["3", "12", "45", "120", "7", "2048", "#120", "#4", "no. 12", "number 5", "nr 8"],
+}
+"""Ways people write a ticket number, for generated training examples (``NUM`` slots)."""
+
 
 # Patterns run on the accent-free text; "IT" must be written in capitals (or sit next to
 # "ticket(s)"), since "it" is an English pronoun.
@@ -43,15 +196,6 @@ _DEPARTMENTS = {
 }
 
 
-def ticket_id(text: str) -> int | None:
-    """The ticket number in ``text`` ("ticket 12", "#12", "n°12", "numéro 12", "request 12")."""
-    match = _TICKET_ID.search(strip_accents(text))
-    if not match:
-        return None
-    number = int(match.group(1) or match.group(2))
-    return number if number > 0 else None
-
-
 def department(text: str) -> str | None:
     """The department named in ``text`` (IT, HR, Finance, Facilities, Legal), if any."""
     folded = strip_accents(text)
@@ -64,4 +208,5 @@ def department(text: str) -> str | None:
 @hookimpl
 def register_entity_extractors(register):
     register("ticket_id", ticket_id)
+    register("ticket_id", only_number, when_expected=True)
     register("department", department)

@@ -1,4 +1,4 @@
-"""Built-in fallback: when the bot does not understand, say what it can do, with examples."""
+"""Built-in fallback: when the bot does not understand, say so briefly and suggest a wording."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from ticketbot.intents import OUT_OF_SCOPE
 
 @hookimpl(trylast=True)
 def fallback_reply(turn: Turn) -> str:
-    language = turn.language
     lines = [turn.t("Je n'ai pas compris votre demande.", "I didn't understand your request.")]
-    guess, score = turn.ranking[0]
+    guess, _ = turn.ranking[0]
     entry = turn.intents.get(guess) if guess != OUT_OF_SCOPE else None
     if entry is not None:
         # Never act on a guess: suggest a clearer wording instead.
@@ -23,14 +22,13 @@ def fallback_reply(turn: Turn) -> str:
                 f'Say for example "{entry.intent.example("en")}".',
             )
         )
-    else:
-        lines.append(turn.t("Voici ce que je sais faire :", "Here is what I can do:"))
-        open_quote, close_quote = ("« ", " »") if language == "fr" else ('"', '"')
-        for registered in turn.intents:
-            intent = registered.intent
-            lines.append(
-                f"  • {intent.description[language]} — {turn.t('ex.', 'e.g.')} "
-                f"{open_quote}{intent.example(language)}{close_quote}"
-            )
-    lines.append(turn.t("Tapez « aide » pour plus de détails.", "Type 'help' for more."))
-    return "\n".join(lines)
+    elif len(turn.intents):
+        examples = [registered.intent.example(turn.language) for registered in turn.intents]
+        if turn.language == "fr":
+            lines.append("Essayez par exemple : " + ", ".join(f"« {e} »" for e in examples) + ".")
+        else:
+            lines.append("Try for example: " + ", ".join(f'"{e}"' for e in examples) + ".")
+    lines.append(
+        turn.t("Tapez « aide » pour ce que je sais faire.", "Type 'help' for what I can do.")
+    )
+    return " ".join(lines)

@@ -6,9 +6,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from plugins.entities import TICKET_NUMBER_FORMS
 from ticketbot import hookimpl
 from ticketbot.dialogue import Turn
 from ticketbot.intents import Intent, examples_from_csv
+from ticketbot.nlu.variants import combine, generate
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "read_ticket.csv"
 RECENT = 10
@@ -74,6 +76,46 @@ def read(turn: Turn) -> None:
     )
 
 
+# One ticket (NUM: a ticket number in one of its written forms), or a list of tickets.
+TEMPLATES = {
+    "fr": [
+        "{montre|affiche|montre-moi|affiche-moi|fais voir|je veux voir|je voudrais voir|"
+        "peux-tu afficher|tu peux me montrer|donne-moi|consulter|voir|ouvre|détails du} "
+        "{le ticket|la demande|l'incident|le|mon ticket|ma demande|ticket|demande} NUM{ stp| "
+        "svp| merci|}",
+        "{où en est|quel est le statut de|c'est quoi le statut de|des nouvelles de|ça avance "
+        "pour|du nouveau sur|état de|statut} {le ticket|ma demande|la demande|mon ticket|"
+        "l'incident|le|ticket} NUM{ ?|}",
+        "{liste|affiche|montre|voir|montre-moi|affiche-moi|je veux voir|donne-moi|consulter|"
+        "lister|afficher} {les tickets|mes tickets|tous les tickets|toutes les demandes|mes "
+        "demandes|les derniers tickets|les tickets ouverts|la liste des tickets|tout|la "
+        "liste|mes incidents}{ RH| informatique| IT| de la compta| juridiques| des services "
+        "généraux|}{ stp| svp|}",
+        "{où en sont|quel est le statut de|ça avance} {mes demandes|mes tickets|mes "
+        "incidents}{ ?|}",
+    ],
+    "en": [
+        "{show|show me|display|open|view|get|pull up|can you show|i want to see|let me "
+        "see|give me|details of} {ticket|request|issue|incident|the ticket|my ticket|my "
+        "request|case|} NUM{ please| pls| thanks|}",
+        "{what's the status of|status of|any news on|any update on|where is|how is|what "
+        "about|what happened to} {ticket|my ticket|my request|request|issue|} NUM{ ?|}",
+        "{show|list|display|show me|see|view|give me|can i see} {all tickets|my tickets|the "
+        "tickets|all|everything|open tickets|recent tickets|the latest tickets|all my "
+        "requests|my requests}{ for HR| for IT| for finance| for legal| for facilities|}{ "
+        "please|}",
+        "{what's the status of|any news on|how are} my {tickets|requests}{ ?|}",
+    ],
+}
+GENERATED = {"fr": 200, "en": 150}
+
+
+def examples() -> dict[str, list[str]]:
+    """Hand-written examples, then generated ones (with typing noise)."""
+    generated = generate(TEMPLATES, GENERATED, seed="read", slots={"NUM": TICKET_NUMBER_FORMS})
+    return combine(examples_from_csv(EXAMPLES), generated)
+
+
 @hookimpl
 def register_intents(register):
     register(
@@ -84,7 +126,8 @@ def register_intents(register):
                 "ou lister les derniers tickets (par service)",
                 "en": "show a ticket by its number, or list the latest tickets (by department)",
             },
-            examples=examples_from_csv(EXAMPLES),
+            examples=examples(),
             handler=read,
+            expects=("ticket_id",),
         )
     )

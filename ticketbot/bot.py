@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ticketbot.client import ApiClient, ApiProblem
-from ticketbot.dialogue import Channel, Turn
+from ticketbot.dialogue import Channel, ConversationEnded, Turn
 from ticketbot.intents import IntentRegistry
+from ticketbot.nlu.answers import Reply, classify_reply, is_bare_cancel
 from ticketbot.plugin_manager import Plugins
 
 if TYPE_CHECKING:
@@ -37,6 +38,11 @@ class Bot:
         self.channel = channel
         self._parser = parser
         self.language = "fr"
+        """The conversation's language: French until a line says otherwise."""
+        self.language_known = False
+        """True once a line has shown which language the user speaks."""
+        self.ended = False
+        """True once the user has left (e.g. "quitter" typed as the answer to a question)."""
 
     @property
     def intents(self) -> IntentRegistry:
@@ -52,11 +58,23 @@ class Bot:
 
     def handle(self, line: str) -> Parse | None:
         """Answer one line; returns what was understood (None for a blank line)."""
-        if not line.strip():
+        if not line.strip() or self.ended:
             return None
-        parse = self.parser.parse(line)
-        self.language = parse.language
+        parse = self.parser.parse(line, language=self.language)
+        if parse.language_detected:
+            self.language, self.language_known = parse.language, True
         turn = Turn(parse, self.api, self.channel, self.intents, self.plugins.entity_extractors)
+        if classify_reply(line) is Reply.QUIT:
+            self.end()
+            return parse
+        if is_bare_cancel(line):
+            turn.say(
+                fr="Il n'y a rien à annuler. Décrivez votre problème, ou demandez à voir ou "
+                "supprimer un ticket.",
+                en="There is nothing to cancel. Describe your problem, or ask to see or "
+                "delete a ticket.",
+            )
+            return parse
         if not parse.understood:
             self._fallback(turn)
             return parse
@@ -70,6 +88,8 @@ class Bot:
             return parse
         try:
             entry.intent.handler(turn)
+        except ConversationEnded:
+            self.end()
         except ApiProblem as problem:
             self.channel.say(problem.message(turn.language))
         except Exception:  # noqa: BLE001 - a plugin's bug must not end the conversation
@@ -80,6 +100,11 @@ class Bot:
                 en=f"Sorry, the plugin '{entry.plugin}' ran into an error; nothing else was done.",
             )
         return parse
+
+    def end(self) -> None:
+        """Say goodbye in the conversation's language; the conversation is over."""
+        self.channel.say("Au revoir !" if self.language == "fr" else "Goodbye!")
+        self.ended = True
 
     def _fallback(self, turn: Turn) -> None:
         try:

@@ -297,8 +297,10 @@ def _add_classify(commands: Any) -> None:
         "classify",
         help="route texts to a department",
         description="Print one JSON object per text: "
-        '{"text", "department", "confidence", "ranking"}. With no TEXT, reads one text '
-        "per line from standard input.",
+        '{"text", "department", "confidence", "ranking", "needs_review", "model_version"}, '
+        "exactly as creating a ticket with that text would route it (review threshold from "
+        "TICKETBOT_REVIEW_THRESHOLD, else the model's manifest). With no TEXT, reads one "
+        "text per line from standard input.",
     )
     classify.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
     classify.add_argument("--model", type=Path, help=DEPARTMENT_MODEL_HELP)
@@ -307,11 +309,8 @@ def _add_classify(commands: Any) -> None:
 
 def _run_classify(args: argparse.Namespace) -> int:
     from api.classifier import DepartmentClassifier
-    from ticketbot.paths import shipped_model
 
-    classifier = DepartmentClassifier.load(
-        args.model or _env_path("TICKETBOT_DEPARTMENT_MODEL") or shipped_model("department")
-    )
+    classifier = DepartmentClassifier.from_settings(_api_settings(), args.model)
     for text in _texts(args.texts):
         routing = classifier.route(text)
         _json_line(
@@ -320,6 +319,8 @@ def _run_classify(args: argparse.Namespace) -> int:
                 "department": routing.department,
                 "confidence": routing.confidence,
                 "ranking": routing.ranking,
+                "needs_review": routing.needs_review,
+                "model_version": classifier.version,
             }
         )
     return EXIT_OK
@@ -371,16 +372,17 @@ def _run_parse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _intent_parser(explicit: Path | None) -> Any:
-    """A parser for the installed plugins; says so on stderr if the model had to be retrained."""
+def _intent_parser(explicit: Path | None, plugins: Any = None) -> Any:
+    """A parser for the installed plugins (``plugins``, else loaded now); says so on stderr
+    if the model had to be retrained."""
     from ticketbot.nlu.loader import resolve_intent_model
     from ticketbot.nlu.parser import Parser
 
-    plugins = _load_plugins()
+    plugins = plugins or _load_plugins()
     choice = resolve_intent_model(plugins.intents, explicit)
     if choice.notice():
         print(choice.notice(), file=sys.stderr)
-    return Parser(choice.model, plugins.entity_extractors)
+    return Parser.for_plugins(choice.model, plugins)
 
 
 # -- shell -----------------------------------------------------------------------------------
@@ -460,6 +462,21 @@ def _add_eval(commands: Any) -> None:
     )
     _add_report_options(intent, label_column="intent", model_help=INTENT_MODEL_HELP)
     intent.set_defaults(handler=_run_eval_intent)
+    conversations = models.add_parser(
+        "conversations",
+        help="play scripted conversations and check what they leave",
+        description="Play each conversation of a JSON file (a list of {id, lines, setup, "
+        "expect}; see ticketbot.testing.Conversation) against a fresh embedded API with the "
+        "installed plugins, and check the tickets it created, deleted and kept. Prints the "
+        "task success rate and what went wrong in the others.",
+    )
+    conversations.add_argument("--data", type=Path, required=True, help="JSON file")
+    conversations.add_argument("--model", type=Path, help=INTENT_MODEL_HELP)
+    conversations.add_argument("--json", action="store_true", help="print the report as JSON")
+    conversations.add_argument(
+        "--transcripts", action="store_true", help="also print the transcript of each failure"
+    )
+    conversations.set_defaults(handler=_run_eval_conversations)
     evaluate.set_defaults(handler=lambda args: _usage(evaluate))
 
 
@@ -480,23 +497,21 @@ def _add_report_options(
 
 
 def _run_eval_department(args: argparse.Namespace) -> int:
-    from api.classifier import DepartmentClassifier
+    from api.classifier import DepartmentClassifier, review_figures
     from ticketbot.ml.evaluation import classification_report
     from ticketbot.ml.training import read_labelled_csv
-    from ticketbot.paths import shipped_model
 
-    model_path = (
-        args.model or _env_path("TICKETBOT_DEPARTMENT_MODEL") or shipped_model("department")
-    )
-    classifier = DepartmentClassifier.load(model_path)
+    classifier = DepartmentClassifier.from_settings(_api_settings(), args.model)
     texts, labels = read_labelled_csv(args.data, args.text_column, args.label_column)
     if not texts:
         raise CommandError(f"{args.data}: no labelled rows to evaluate")
-    predicted = [classifier.model.predict(text) for text in texts]
+    routings = [classifier.route(text) for text in texts]
+    predicted = [routing.department for routing in routings]
     report = classification_report(
         labels, predicted, labels=sorted(set(classifier.labels) | set(labels))
     )
     report["model_version"] = classifier.version
+    report["review"] = review_figures(routings, labels, classifier.review_threshold)
     unknown = sorted(set(labels) - set(classifier.labels))
     if unknown:
         report["unknown_labels"] = unknown
@@ -532,6 +547,41 @@ def _run_eval_intent(args: argparse.Namespace) -> int:
         ):
             if key in report:
                 print(f"{label}: {report[key]:.4f} (fallback threshold {parser.threshold:.2f})")
+    return EXIT_OK
+
+
+def _run_eval_conversations(args: argparse.Namespace) -> int:
+    from ticketbot.testing import load_conversations, run_conversation
+
+    try:
+        conversations = load_conversations(args.data)
+    except (ValueError, KeyError, TypeError) as error:
+        raise CommandError(f"{args.data}: not a list of conversations ({error})") from None
+    plugins = _load_plugins()
+    parser = _intent_parser(args.model or _env_path("TICKETBOT_INTENT_MODEL"), plugins)
+    outcomes = [run_conversation(c, plugins, parser) for c in conversations]
+    failures = [o for o in outcomes if not o.ok]
+    report = {
+        "conversations": len(outcomes),
+        "succeeded": len(outcomes) - len(failures),
+        "success_rate": round((len(outcomes) - len(failures)) / max(len(outcomes), 1), 4),
+        "failures": [
+            {"id": o.conversation.id, "goal": o.conversation.goal, "problems": o.problems}
+            | ({"transcript": o.transcript} if args.transcripts else {})
+            for o in failures
+        ],
+    }
+    if args.json:
+        _json_line(report)
+        return EXIT_OK
+    print(
+        f"{report['succeeded']} of {report['conversations']} conversations did what they "
+        f"should (task success {report['success_rate']:.3f})"
+    )
+    for failure in report["failures"]:
+        print(f"- {failure['id']} ({failure['goal']}): {'; '.join(failure['problems'])}")
+        if args.transcripts:
+            print("  " + failure["transcript"].replace("\n", "\n  "))
     return EXIT_OK
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ticketbot.ml.text import strip_accents
+from ticketbot.nlu.answers import Reply, classify_reply, is_cancel, is_yes
 
 if TYPE_CHECKING:
     from ticketbot.client import ApiClient
@@ -15,11 +14,7 @@ if TYPE_CHECKING:
     from ticketbot.intents import IntentRegistry
     from ticketbot.nlu.model import Parse
 
-YES = frozenset({"oui", "o", "yes", "y"})
-CANCEL = frozenset(
-    {"annuler", "annule", "cancel", "stop", "non", "no", "n", "rien", "nothing", "quit", "exit"}
-)
-_BARE_NUMBER = re.compile(r"^\D{0,20}?(\d{1,18})\D{0,20}$")
+__all__ = ["Channel", "ConversationEnded", "Turn", "is_cancel", "is_yes"]
 
 
 class Channel(Protocol):
@@ -35,18 +30,13 @@ class Channel(Protocol):
         """Show a table."""
 
 
-def _folded(answer: str) -> str:
-    return strip_accents(answer.strip().casefold()).strip(" .!?,;")
+class ConversationEnded(BaseException):
+    """The user typed "quitter" / "quit" as the answer to a question: the pending action is
+    abandoned and the conversation ends, as it would at the prompt.
 
-
-def is_yes(answer: str | None) -> bool:
-    """True only for an explicit yes: ``oui``, ``o``, ``yes`` or ``y`` (any case)."""
-    return answer is not None and _folded(answer) in YES
-
-
-def is_cancel(answer: str | None) -> bool:
-    """True when the user gave up: no answer, or a word such as ``annuler`` or ``cancel``."""
-    return answer is None or not answer.strip() or _folded(answer) in CANCEL
+    A ``BaseException`` (like ``KeyboardInterrupt``), so that a handler's ``except
+    Exception`` does not swallow it; the :class:`ticketbot.bot.Bot` catches it.
+    """
 
 
 @dataclass
@@ -103,12 +93,40 @@ class Turn:
         self.channel.say(self.t(fr, en))
 
     def ask(self, fr: str, en: str) -> str | None:
-        """Ask a question in the user's language; None if the user gave up."""
-        return self.channel.ask(self.t(fr, en))
+        """Ask a question in the user's language and return the answer.
+
+        Returns None when the user gives up: Ctrl-C or Ctrl-D, an empty answer, or a cancel
+        in any everyday form ("annule", "laisse tomber", "oublie", "non", "never mind",
+        "forget it", "stop"). "quitter" / "quit" raises :class:`ConversationEnded`.
+        """
+        answer = self.channel.ask(self.t(fr, en))
+        if answer is not None and classify_reply(answer) is Reply.QUIT:
+            raise ConversationEnded
+        return None if is_cancel(answer) else answer
 
     def confirm(self, fr: str, en: str) -> bool:
-        """Ask a yes/no question; True only for an explicit ``oui/o/yes/y``."""
-        return is_yes(self.ask(fr, en))
+        """Ask a yes/no question; True only for a clear yes.
+
+        Everyday forms count ("oui vas-y", "ouais", "d'accord", "yes please", "sure", "go
+        ahead"); anything that negates or cancels is a no ("non merci", "surtout pas", "wait
+        no", "laisse tomber"). An answer that is neither gets the question once more; if the
+        second is not a clear yes either, the answer is no. "quitter" raises
+        :class:`ConversationEnded`.
+        """
+        question = self.t(fr, en)
+        for attempt in range(2):
+            answer = self.channel.ask(question)
+            reply = classify_reply(answer)
+            if reply is Reply.QUIT:
+                raise ConversationEnded
+            if reply is not Reply.UNCLEAR and reply is not Reply.OTHER:
+                return reply is Reply.YES
+            if attempt == 0:
+                self.say(
+                    fr="Je n'ai pas compris votre réponse : répondez « oui » ou « non ».",
+                    en="I didn't get your answer: please say 'yes' or 'no'.",
+                )
+        return False
 
     def table(
         self,
@@ -124,12 +142,12 @@ class Turn:
         )
 
     def ticket_id_in(self, answer: str) -> int | None:
-        """A ticket number in a follow-up answer ("42", "le 42", "ticket #42"), or None."""
-        found = self.extractors.extract(answer).get("ticket_id")
-        if found is not None:
-            return int(found)
-        match = _BARE_NUMBER.match(answer.strip())
-        return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+        """A ticket number in a follow-up answer ("42", "le 42", "ticket #42"), or None.
+
+        The answer is read as a line that expects a ticket number, so a number alone counts.
+        """
+        found = self.extractors.extract(answer, expected=("ticket_id",)).get("ticket_id")
+        return int(found) if found is not None else None
 
     def percent(self, value: float) -> str:
         """A probability as a percentage, written the user's way ("93 %" or "93%")."""

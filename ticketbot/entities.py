@@ -4,41 +4,71 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 log = logging.getLogger("ticketbot.plugins")
 
 Extractor = Callable[[str], Any]
-_ENTITY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+ENTITY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+"""What an entity name looks like: lowercase snake_case."""
 
 
 class EntityExtractors:
-    """Named extractors; for each name the first one registered that finds a value wins."""
+    """Named extractors; for each name the first one registered that finds a value wins.
+
+    An extractor registered ``when_expected`` runs only for lines whose intent expects that
+    entity (:attr:`ticketbot.intents.Intent.expects`) and only when no ordinary extractor
+    found it: a bare "14" is a ticket number in "supprime 14", never in a problem
+    description such as "la salle 14 est froide".
+    """
 
     def __init__(self) -> None:
         self._extractors: dict[str, list[tuple[str, Extractor]]] = {}
+        self._when_expected: dict[str, list[tuple[str, Extractor]]] = {}
 
-    def register(self, name: str, extractor: Extractor, plugin: str) -> None:
+    def register(
+        self, name: str, extractor: Extractor, plugin: str, *, when_expected: bool = False
+    ) -> None:
         """Add ``extractor`` for entity ``name`` from ``plugin``."""
-        if not isinstance(name, str) or not _ENTITY_NAME.match(name):
+        if not isinstance(name, str) or not ENTITY_NAME.match(name):
             raise ValueError(f"entity name {name!r} must be lowercase snake_case")
         if not callable(extractor):
             raise ValueError(f"extractor for {name!r} must be callable")
-        self._extractors.setdefault(name, []).append((plugin, extractor))
+        table = self._when_expected if when_expected else self._extractors
+        table.setdefault(name, []).append((plugin, extractor))
 
     def names(self) -> list[str]:
         """Entity names that have at least one extractor."""
-        return list(self._extractors)
+        return list(dict.fromkeys([*self._extractors, *self._when_expected]))
 
     def by_plugin(self) -> dict[str, list[str]]:
         """``{entity name: [plugin, ...]}``."""
-        return {name: [p for p, _ in found] for name, found in self._extractors.items()}
+        found: dict[str, list[str]] = {}
+        for table in (self._extractors, self._when_expected):
+            for name, candidates in table.items():
+                plugins = found.setdefault(name, [])
+                plugins.extend(p for p, _ in candidates if p not in plugins)
+        return found
 
-    def extract(self, text: str) -> dict[str, Any]:
-        """Every entity found in ``text``. A failing extractor is logged and skipped."""
+    def extract(self, text: str, expected: Iterable[str] = ()) -> dict[str, Any]:
+        """Every entity found in ``text``; for the names in ``expected`` that no ordinary
+        extractor found, the ``when_expected`` extractors are tried too. A failing extractor
+        is logged and skipped."""
+        entities = self._run(self._extractors, text, None)
+        missing = [name for name in expected if name not in entities]
+        if missing:
+            entities.update(self._run(self._when_expected, text, set(missing)))
+        return entities
+
+    @staticmethod
+    def _run(
+        table: dict[str, list[tuple[str, Extractor]]], text: str, only: set[str] | None
+    ) -> dict[str, Any]:
         entities: dict[str, Any] = {}
-        for name, candidates in self._extractors.items():
+        for name, candidates in table.items():
+            if only is not None and name not in only:
+                continue
             for plugin, extractor in candidates:
                 try:
                     value = extractor(text)

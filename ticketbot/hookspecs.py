@@ -14,7 +14,7 @@ the arguments named here. ``docs/plugin-hooks.md`` documents the same hooks for 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -44,12 +44,17 @@ def register_intents(register: Callable[[Intent], None]) -> None:
 
 
 @hookspec
-def register_entity_extractors(register: Callable[[str, Callable[[str], Any]], None]) -> None:
+def register_entity_extractors(register: Callable[..., None]) -> None:
     """Register functions that find entities (ticket number, department, ...) in a line.
 
-    :param register: call it as ``register(name, extractor)``, where ``name`` is the entity's
-        key in ``Turn.entities`` (e.g. ``"ticket_id"``) and ``extractor(text)`` returns the
-        entity's value found in ``text`` or ``None``. Values must be JSON-serialisable.
+    :param register: call it as ``register(name, extractor)`` or ``register(name, extractor,
+        when_expected=True)``, where ``name`` is the entity's key in ``Turn.entities`` (e.g.
+        ``"ticket_id"``) and ``extractor(text)`` returns the entity's value found in ``text``
+        or ``None``. Values must be JSON-serialisable. An extractor registered with
+        ``when_expected=True`` runs only for lines whose intent lists ``name`` in its
+        ``expects``, and only when no ordinary extractor found it (a bare "14" is a ticket
+        number in "supprime 14", never in "la salle 14 est froide"); follow-up answers read
+        by ``Turn.ticket_id_in`` expect a ticket number too.
         Two extractors for one name: the one registered first wins when both find a value.
 
     Return value: ignored (``None``). Every plugin's implementation is called.

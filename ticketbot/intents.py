@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ticketbot.entities import ENTITY_NAME
+
 if TYPE_CHECKING:
     from ticketbot.dialogue import Turn
 
@@ -46,12 +48,16 @@ class Intent:
     :param examples: training utterances per language, ``{"fr": [...], "en": [...]}``.
         The first example of each language is shown to users as an example.
     :param handler: called with a :class:`ticketbot.dialogue.Turn` to answer the user.
+    :param expects: names of the entities the handler acts on, e.g. ``("ticket_id",)``: for
+        lines understood as this intent, the extractors registered ``when_expected`` run too
+        (so that "supprime 14" gives ``ticket_id`` 14).
     """
 
     name: str
     description: Mapping[str, str]
     examples: Mapping[str, Sequence[str]]
     handler: Handler = field(compare=False)
+    expects: Sequence[str] = ()
 
     def validate(self) -> None:
         """Raise :class:`InvalidIntent` unless the intent is usable."""
@@ -78,6 +84,12 @@ class Intent:
                 )
         if not callable(self.handler):
             raise InvalidIntent(f"intent {self.name!r}: handler must be callable")
+        if isinstance(self.expects, str) or not all(
+            isinstance(name, str) and ENTITY_NAME.match(name) for name in self.expects
+        ):
+            raise InvalidIntent(
+                f'intent {self.name!r}: expects must be a list of entity names, e.g. ("ticket_id",)'
+            )
 
     def example(self, language: str) -> str:
         """The example shown to users in ``language``."""
@@ -129,6 +141,11 @@ class IntentRegistry:
     def by_plugin(self) -> dict[str, str]:
         """``{intent name: plugin name}``."""
         return {name: entry.plugin for name, entry in self._intents.items()}
+
+    def expects(self, name: str) -> Sequence[str]:
+        """The entities intent ``name`` expects (none for an unknown intent)."""
+        entry = self._intents.get(name)
+        return entry.intent.expects if entry is not None else ()
 
     def training_rows(self) -> list[tuple[str, str, str]]:
         """``(text, intent, language)`` for every example, in a stable order."""

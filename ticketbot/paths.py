@@ -33,3 +33,12 @@ def default_database_url() -> str:
 def shipped_model(name: str) -> Path:
     """Path of a model shipped in ``trained_models/`` (``department`` or ``intent``)."""
     return trained_models.MODELS_DIR / f"{name}.pkl"
+
+
+def example_tickets() -> Path:
+    """The example tickets that ship with ticketbot (CSV ``text,label,language``, written by
+    the team): they train the department classifier, and plugins may use them as examples
+    of problem descriptions."""
+    from api import BUNDLED_TICKETS
+
+    return BUNDLED_TICKETS

@@ -89,17 +89,21 @@ class Plugins:
         """Every extractor registered through ``register_entity_extractors``."""
         extractors = EntityExtractors()
         for plugin_name, function in self._implementations("register_entity_extractors"):
-            staged: list[tuple[str, Any]] = []
+            staged: list[tuple[str, Any, bool]] = []
+
+            def register(name, extractor, *, when_expected=False, _staged=staged):
+                _staged.append((name, extractor, bool(when_expected)))
+
             try:
-                function(register=lambda name, extractor, _s=staged: _s.append((name, extractor)))
+                function(register=register)
                 checked = EntityExtractors()
-                for name, extractor in staged:
-                    checked.register(name, extractor, plugin_name)
+                for name, extractor, when_expected in staged:
+                    checked.register(name, extractor, plugin_name, when_expected=when_expected)
             except Exception as error:  # noqa: BLE001
                 self._fail(plugin_name, error)
                 continue
-            for name, extractor in staged:
-                extractors.register(name, extractor, plugin_name)
+            for name, extractor, when_expected in staged:
+                extractors.register(name, extractor, plugin_name, when_expected=when_expected)
         return extractors
 
     def _implementations(self, hook_name: str) -> list[tuple[str, Any]]:

@@ -16,6 +16,13 @@ def print_report(report: dict[str, Any], title: str) -> None:
     for key, value in report.items():
         if key == "unknown_labels":
             console.print(f"[yellow]labels the model does not know:[/yellow] {', '.join(value)}")
+    review = report.get("review")
+    if review:
+        console.print(
+            f"needs_review (threshold {review['threshold']:.3f}): {review['flagged']:.1%} of "
+            f"tickets flagged, {review['errors_flagged']:.1%} of the {review['errors']} "
+            "routing errors among them"
+        )
     per_class = Table("label", "precision", "recall", "F1", "support", title="per class")
     for label, figures in report["per_class"].items():
         per_class.add_row(

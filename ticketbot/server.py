@@ -63,7 +63,7 @@ def preflight(settings: Any, host: str) -> tuple[str, Any, int | None]:
     from ticketbot.ml.store import ModelError
 
     try:
-        classifier = DepartmentClassifier.load(settings.department_model)
+        classifier = DepartmentClassifier.from_settings(settings)
         where = describe(connect_database(settings))
     except (ModelError, DatabaseConfigError) as error:
         raise ServeError(str(error)) from None
@@ -153,7 +153,7 @@ class EmbeddedServer:
 
             # Loaded here rather than in the lifespan: uvicorn would only log a failure,
             # while this lets the shell say why the API could not start (a refused model).
-            classifier = DepartmentClassifier.load(self.settings.department_model)
+            classifier = DepartmentClassifier.from_settings(self.settings)
             if self.key_file is not None:
                 self.api_key = self._local_key()
             sock = self._socket

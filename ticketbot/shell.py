@@ -29,8 +29,9 @@ from ticketbot.paths import data_dir
 log = logging.getLogger("ticketbot")
 
 PROMPT = "ticketbot> "
-EXIT_WORDS = frozenset({"quit", "exit", "quitter", "bye"})
+EXIT_WORDS = frozenset({"quit", "exit", "quitter"})
 HELP_WORDS = {"help": "en", "aide": "fr"}
+COMMAND_LANGUAGES = {**HELP_WORDS, "quit": "en", "exit": "en", "quitter": "fr"}
 CONSOLE_COMMANDS = frozenset({"plugins"}) | EXIT_WORDS
 REMOVED_COMMANDS = (
     "alias",
@@ -108,13 +109,15 @@ class TicketShell(cmd2.Cmd):
         self.channel = ConsoleChannel(self)
         self.bot = bot_factory(self.channel)
         self._before_chat = before_chat
-        self.hidden_commands.extend(["_eof", "bye", "exit", "quitter"])
+        self.hidden_commands.extend(["_eof", "exit", "quitter"])
 
     # -- routing -------------------------------------------------------------------------
 
     def onecmd_plus_hooks(self, line: str, *, add_to_history: bool = True, **kwargs: Any) -> bool:
         """Console commands go to cmd2; every other line is a chat message, untouched."""
         if self._is_console_command(line):
+            command, _, rest = line.strip().partition(" ")
+            line = f"{command.casefold()} {rest}".rstrip()  # "Quitter" is "quitter"
             return super().onecmd_plus_hooks(line, add_to_history=add_to_history, **kwargs)
         if add_to_history and line.strip():
             self.history.append(cmd2.Statement("", raw=line, command=""))
@@ -122,7 +125,7 @@ class TicketShell(cmd2.Cmd):
             self.chat(line)
         except KeyboardInterrupt:
             self.poutput("^C")
-        return False
+        return self.bot.ended
 
     def _is_console_command(self, line: str) -> bool:
         words = line.split()
@@ -147,16 +150,21 @@ class TicketShell(cmd2.Cmd):
 
     def do_help(self, statement: cmd2.Statement) -> None:
         """Say what the bot understands (in the conversation's language)."""
-        self._show_help(statement, default_language=None)
+        self._show_help(statement)
 
     def do_aide(self, statement: cmd2.Statement) -> None:
-        """Dire ce que le bot comprend (en français)."""
-        self._show_help(statement, default_language="fr")
+        """Dire ce que le bot comprend (dans la langue de la conversation)."""
+        self._show_help(statement)
 
-    def _show_help(self, statement: cmd2.Statement, default_language: str | None) -> None:
-        language = default_language or (self.bot.language if self._chatted else "en")
-        if statement.command == "help" and self._chatted:
-            language = self.bot.language
+    def _console_language(self, command: str) -> str:
+        """Console commands answer in the conversation's language; before the user has said
+        anything that shows it, in the language of the command word itself."""
+        if self.bot.language_known:
+            return self.bot.language
+        return COMMAND_LANGUAGES.get(command, self.bot.language)
+
+    def _show_help(self, statement: cmd2.Statement) -> None:
+        language = self._console_language(statement.command)
         topic = statement.args.strip()
         if topic:
             self.poutput(self._help_topic(topic, language) or "")
@@ -203,10 +211,6 @@ class TicketShell(cmd2.Cmd):
         commands.update(aide=commands["help"], quitter=commands["quit"], exit=commands["quit"])
         return f"{topic}: {commands[topic]}" if topic in commands else None
 
-    @property
-    def _chatted(self) -> bool:
-        return any(item.statement.command == "" for item in self.history)
-
     def do_plugins(self, statement: cmd2.Statement) -> None:
         """List the installed plugins with their intents and hooks."""
         from ticketbot.reports import plugins_text
@@ -215,10 +219,11 @@ class TicketShell(cmd2.Cmd):
 
     def do_quit(self, statement: cmd2.Statement) -> bool:
         """Leave the bot."""
-        self.poutput("Au revoir !" if self.bot.language == "fr" else "Goodbye!")
+        self.bot.language = self._console_language(statement.command)
+        self.bot.end()
         return True
 
-    do_exit = do_quitter = do_bye = do_quit
+    do_exit = do_quitter = do_quit
 
     def do__eof(self, statement: cmd2.Statement) -> bool:
         """Ctrl-D leaves the bot."""
@@ -281,7 +286,9 @@ class Startup:
 
             choice = resolve_intent_model(plugins.intents, self.explicit_model)
             self.notice = choice.notice()
-            self.parser_future.set_result(Parser(choice.model, plugins.entity_extractors))
+            self.parser_future.set_result(
+                Parser.for_plugins(choice.model, plugins)
+            )
         except BaseException as error:  # noqa: BLE001 - reported on the first line
             self.parser_future.set_exception(error)
 

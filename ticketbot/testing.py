@@ -9,12 +9,17 @@ A plugin author checks their plugin against the contract in one call::
         with running_api(tmp_path) as api:
             assert_plugin_contract(my_plugin, api=api)
 
-and drives conversations with :func:`converse` and a :class:`ScriptedChannel`.
+and drives conversations with :func:`converse` and a :class:`ScriptedChannel`. Whole
+scripted conversations with their expected outcome (tickets created, deleted, kept) run
+with :func:`run_conversation`, or ``ticketbot eval conversations --data FILE.json``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import contextlib
+import json
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,31 +61,37 @@ class ScriptedChannel:
     said: list[str] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)
     tables: list[tuple[str, list[str], list[list[str]]]] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+    """Everything shown, in order (messages, questions, and tables as lines)."""
 
     def say(self, text: str) -> None:
         self.said.append(text)
+        self.log.append(text)
 
     def ask(self, prompt: str) -> str | None:
         self.asked.append(prompt)
-        return self.answers.pop(0) if self.answers else None
+        self.log.append(prompt)
+        answer = self.answers.pop(0) if self.answers else None
+        if answer is not None:
+            self.log.append(f"> {answer}")
+        return answer
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         self.tables.append((title, list(columns), [list(r) for r in rows]))
+        self.log.append(" | ".join([title, *columns]))
+        self.log.extend(" | ".join(map(str, row)) for row in rows)
 
     @property
     def transcript(self) -> str:
-        """Everything the bot said, asked and showed, as one text (handy in assertions)."""
-        parts = self.said + self.asked
-        for title, columns, rows in self.tables:
-            parts.append(" | ".join([title, *columns]))
-            parts.extend(" | ".join(row) for row in rows)
-        return "\n".join(parts)
+        """Everything the bot said, asked and showed, in order, as one text."""
+        return "\n".join(self.log)
 
     def clear(self) -> None:
         """Forget what was recorded (answers left are kept)."""
         self.said.clear()
         self.asked.clear()
         self.tables.clear()
+        self.log.clear()
 
 
 @contextmanager
@@ -134,6 +145,134 @@ def make_turn(
         language=language,
     )
     return Turn(parse, api, channel, plugins.intents, plugins.entity_extractors)
+
+
+@dataclass
+class Conversation:
+    """A scripted conversation and what it must leave behind.
+
+    ``lines`` are typed in order, each answering the prompt or the bot's pending question.
+    ``setup`` tickets (``{"title", "description"}``) exist before it starts, numbered 1, 2...
+    ``expect`` says what the conversation must do: ``created`` (each ``{"department",
+    "contains": [words]}``, in order; the words must appear in the ticket's title or
+    description, case and accents aside), ``deleted`` (setup ticket numbers; the other
+    setup tickets must remain) and ``quit`` (whether the user left the bot).
+    """
+
+    id: str
+    lines: list[str]
+    setup: list[dict[str, str]] = field(default_factory=list)
+    expect: dict[str, Any] = field(default_factory=dict)
+    language: str = "fr"
+    goal: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Conversation:
+        """A conversation from its JSON form (see :func:`load_conversations`)."""
+        return cls(
+            id=str(data["id"]),
+            lines=[str(line) for line in data["lines"]],
+            setup=list(data.get("setup", [])),
+            expect=dict(data.get("expect", {})),
+            language=data.get("language", "fr"),
+            goal=data.get("goal", ""),
+        )
+
+
+def load_conversations(path: str | Path) -> list[Conversation]:
+    """Read a JSON array of conversations (the fields of :class:`Conversation`)."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a JSON array of conversations")
+    return [Conversation.from_dict(item) for item in data]
+
+
+@dataclass
+class ConversationOutcome:
+    """How a scripted conversation went: ``problems`` is empty when it did what it must."""
+
+    conversation: Conversation
+    problems: list[str]
+    transcript: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the outcome is the expected one."""
+        return not self.problems
+
+
+def _folded(text: str) -> str:
+    from ticketbot.ml.text import strip_accents
+
+    return strip_accents(text).casefold()
+
+
+def check_outcome(
+    conversation: Conversation,
+    setup_ids: Sequence[int],
+    tickets: Sequence[Mapping[str, Any]],
+    ended: bool,
+) -> list[str]:
+    """What differs between the tickets a conversation left (all of them, ``tickets``) and
+    what it was expected to do; empty when nothing does."""
+    expect = conversation.expect
+    problems = []
+    remaining = {t["id"] for t in tickets}
+    created = sorted((t for t in tickets if t["id"] not in setup_ids), key=lambda t: t["id"])
+    wanted = expect.get("created", [])
+    if len(created) != len(wanted):
+        problems.append(f"{len(created)} tickets created, expected {len(wanted)}")
+    for ticket, want in zip(created, wanted, strict=False):
+        if ticket["department"] != want["department"]:
+            problems.append(
+                f"ticket {ticket['title']!r} routed to {ticket['department']}, "
+                f"expected {want['department']}"
+            )
+        text = _folded(f"{ticket['title']}\n{ticket.get('description', '')}")
+        missing = [w for w in want.get("contains", []) if _folded(w) not in text]
+        if missing:
+            problems.append(f"ticket {ticket['title']!r} does not contain {missing}")
+    deleted = {
+        number for number, ticket_id in enumerate(setup_ids, 1) if ticket_id not in remaining
+    }
+    if deleted != set(expect.get("deleted", [])):
+        problems.append(
+            f"deleted setup tickets {sorted(deleted)}, expected {sorted(expect.get('deleted', []))}"
+        )
+    if bool(expect.get("quit", False)) != ended:
+        problems.append("the user left the bot" if ended else "the user did not leave the bot")
+    return problems
+
+
+def run_conversation(
+    conversation: Conversation,
+    plugins: Plugins,
+    parser: Any,
+    directory: str | Path | None = None,
+) -> ConversationOutcome:
+    """Play ``conversation`` against a fresh API (a real HTTP server on a new SQLite file in
+    ``directory``, or a temporary one) through a :class:`ticketbot.bot.Bot`, and check what
+    it left behind."""
+    from ticketbot.bot import Bot
+
+    with contextlib.ExitStack() as stack:
+        if directory is None:
+            directory = stack.enter_context(tempfile.TemporaryDirectory())
+        api = stack.enter_context(running_api(directory))
+        setup_ids = [
+            api.create_ticket(t["title"], t.get("description", ""))["id"]
+            for t in conversation.setup
+        ]
+        channel = ScriptedChannel(list(conversation.lines))
+        bot = Bot(plugins, api, channel, parser)
+        while channel.answers and not bot.ended:
+            line = channel.answers.pop(0)
+            channel.log.append(f"> {line}")
+            bot.handle(line)
+        tickets = api.list_tickets(limit=100)["items"]
+    problems = check_outcome(conversation, setup_ids, tickets, bot.ended)
+    return ConversationOutcome(conversation, problems, channel.transcript)
 
 
 def converse(bot: Any, *lines: str) -> str:

@@ -23,12 +23,13 @@ router = APIRouter(tags=["classification"])
 def classify(
     body: ClassifyRequest, service: Annotated[Service, Depends(get_service)], caller: Caller
 ):
-    """The department a ticket with this text would be routed to, with the top 3."""
+    """The department a ticket with this text would be routed to, with the top 3, and
+    ``needs_review`` exactly as creating that ticket would set it."""
     routing = service.classifier.route(body.text)
     return Classification(
         department=routing.department,
         confidence=routing.confidence,
         ranking=routing.ranking,
-        needs_review=routing.confidence < service.settings.review_threshold,
+        needs_review=routing.needs_review,
         model_version=service.classifier.version,
     )

@@ -47,7 +47,9 @@ async def create_ticket(
 ) -> TicketOut:
     """Store a new ticket, routed to a department with the classifier's confidence and top 3.
 
-    The ticket is flagged ``needs_review`` when the confidence is below the review threshold.
+    The ticket is flagged ``needs_review`` when the confidence is below the review threshold
+    (chosen when the model was trained, or ``TICKETBOT_REVIEW_THRESHOLD``) or when the text
+    has nothing to route ("bonjour", "test").
     """
     # The classifier holds the GIL whichever thread runs it (about 0.2 ms): running it here,
     # on the event loop, saves a thread hand-over; only the database work goes to the pool.
@@ -69,7 +71,7 @@ def _store(service: Service, body: TicketCreate, routing: Routing, caller: Princ
                 department=routing.department,
                 confidence=routing.confidence,
                 ranking=routing.ranking,
-                needs_review=routing.confidence < service.settings.review_threshold,
+                needs_review=routing.needs_review,
                 model_version=service.classifier.version,
                 status="open",
                 search_text=search_key(f"{body.title}\n{body.description}"),

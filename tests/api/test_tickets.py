@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 DEPARTMENTS = {"IT", "HR", "Finance", "Facilities", "Legal"}
 
 
@@ -48,12 +50,39 @@ def test_routes_each_department(client):
         assert create(client, title)["department"] == expected, title
 
 
-def test_needs_review_follows_threshold(client):
-    threshold = client.app.state.service.settings.review_threshold
-    ticket = create(client, "bonjour")
-    assert ticket["needs_review"] == (ticket["confidence"] < threshold)
-    client.app.state.service.settings.review_threshold = 1.0
-    assert create(client, "Imprimante en panne au 2e étage")["needs_review"] is True
+def test_needs_review_uses_the_threshold_chosen_at_training(client):
+    classifier = client.app.state.service.classifier
+    manifest_threshold = classifier.manifest["review"]["threshold"]
+    assert classifier.review_threshold == manifest_threshold
+    for title in ("Imprimante en panne au 2e étage", "chauffage", "facture", "clim du bureau"):
+        ticket = create(client, title)
+        assert ticket["needs_review"] == (ticket["confidence"] < manifest_threshold), ticket
+
+
+@pytest.mark.parametrize("text", ["bonjour", "ok", "test", "merci", "asdfgh qwerty", "???"])
+def test_a_text_with_nothing_to_route_is_flagged(client, text):
+    assert create(client, text)["needs_review"] is True
+
+
+def test_review_threshold_setting_overrides_the_manifest(api_settings):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.conftest import new_key
+
+    settings = api_settings.model_copy(update={"review_threshold": 1.0})
+    with TestClient(create_app(settings)) as strict:
+        strict.headers["Authorization"] = f"Bearer {new_key(strict, 'admin')}"
+        assert create(strict, "Imprimante en panne au 2e étage")["needs_review"] is True
+        assert strict.app.state.service.classifier.review_threshold == 1.0
+
+
+def test_classify_reports_needs_review_as_creation_sets_it(client):
+    for text in ("Imprimante en panne au 2e étage", "bonjour", "chauffage", "NDA à relire"):
+        classified = client.post("/classify", json={"text": text}).json()
+        created = create(client, text)
+        assert classified["needs_review"] == created["needs_review"], text
+        assert classified["department"] == created["department"]
 
 
 def test_read_and_delete(client):

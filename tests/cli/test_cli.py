@@ -53,7 +53,14 @@ def test_classify_arguments_print_json_lines():
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["department"] for line in lines] == ["Facilities", "Legal"]
-    assert set(lines[0]) == {"text", "department", "confidence", "ranking"}
+    assert set(lines[0]) == {
+        "text",
+        "department",
+        "confidence",
+        "ranking",
+        "needs_review",
+        "model_version",
+    }
     assert lines[0]["text"] == "La climatisation fuit dans la salle B"
     assert len(lines[0]["ranking"]) == 3
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from api import BUNDLED_TICKETS
 from api.classifier import DepartmentClassifier
-from api.training import BUNDLED_DATA
 from ticketbot.ml.evaluation import classification_report
 from ticketbot.ml.text import normalize
 from ticketbot.ml.training import read_labelled_csv
@@ -28,7 +28,7 @@ def _trigrams(text: str) -> set[str]:
 
 
 def test_evaluation_file_has_no_near_duplicate_of_training_data():
-    train_texts, _ = read_labelled_csv(BUNDLED_DATA)
+    train_texts, _ = read_labelled_csv(BUNDLED_TICKETS)
     eval_texts, _ = read_labelled_csv(EVAL_FILE)
     training = [_trigrams(t) for t in train_texts]
     for text in eval_texts:

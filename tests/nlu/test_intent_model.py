@@ -112,7 +112,9 @@ def test_no_intents_means_everything_falls_back(monkeypatch):
     plugins = get_plugin_manager()
     choice = resolve_intent_model(plugins.intents)
     assert (
-        Parser(choice.model, plugins.entity_extractors).parse("supprime le ticket 3").intent
+        Parser.for_plugins(choice.model, plugins)
+        .parse("supprime le ticket 3")
+        .intent
         == "out_of_scope"
     )
 

@@ -26,7 +26,12 @@ def test_the_hooks_tested_here_are_all_the_hooks():
 
 def bot_for(plugins, api) -> Bot:
     choice = resolve_intent_model(plugins.intents)
-    return Bot(plugins, api, ScriptedChannel(), Parser(choice.model, plugins.entity_extractors))
+    return Bot(
+        plugins,
+        api,
+        ScriptedChannel(),
+        Parser.for_plugins(choice.model, plugins),
+    )
 
 
 def test_register_intents_adds_an_intent_the_bot_answers(fake_site, live_api):
@@ -84,12 +89,13 @@ def test_fallback_reply_is_firstresult_and_overrides_the_built_in(live_api):
     assert converse(bot, "tell me a joke about cats") == "Passing you to a human."
 
 
-def test_built_in_fallback_lists_what_the_bot_can_do(live_api):
-    bot = bot_for(get_plugin_manager(), live_api)
+def test_built_in_fallback_says_so_briefly_with_an_example_of_each_intent(live_api):
+    plugins = get_plugin_manager()
+    bot = bot_for(plugins, live_api)
     answer = converse(bot, "raconte-moi une blague")
-    assert "Je n'ai pas compris" in answer
-    for intent in ("créer un ticket", "supprimer un ticket", "consulter un ticket"):
-        assert intent in answer
+    assert answer.startswith("Je n'ai pas compris") and "\n" not in answer
+    for entry in plugins.intents:
+        assert f"« {entry.intent.example('fr')} »" in answer
     assert "« montre le ticket 42 »" in answer
     assert live_api.list_tickets()["total"] == 0
 
@@ -102,6 +108,7 @@ def test_built_in_fallback_lists_what_the_bot_can_do(live_api):
         "plugins.delete_ticket",
         "plugins.entities",
         "plugins.fallback",
+        "plugins.small_talk",
     ],
 )
 def test_built_in_plugins_only_use_the_public_plugin_api(module):

@@ -8,7 +8,7 @@ from tests.support import FAKE_INTENT_PLUGIN, install_fake_plugin
 from ticketbot.intents import IntentConflict
 from ticketbot.plugin_manager import get_plugin_manager, selected_plugins
 
-BUILT_INS = {"create_ticket", "read_ticket", "delete_ticket", "entities", "fallback"}
+BUILT_INS = {"create_ticket", "read_ticket", "delete_ticket", "entities", "fallback", "small_talk"}
 
 
 def test_built_ins_load_through_entry_points():

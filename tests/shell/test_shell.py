@@ -21,7 +21,7 @@ class Console:
 
     def __init__(self, api: ApiClient, history: Path) -> None:
         plugins = get_plugin_manager()
-        parser = Parser(resolve_intent_model(plugins.intents).model, plugins.entity_extractors)
+        parser = Parser.for_plugins(resolve_intent_model(plugins.intents).model, plugins)
         self.stdin = io.StringIO()
         self.stdout = io.StringIO()
         self.api = api
@@ -99,7 +99,7 @@ def test_read_unknown_ticket(console):
 
 def test_delete_needs_an_explicit_yes(console):
     ticket = console.api.create_ticket("Badge cassé")
-    for answer in ("non", "peut-être", "", "ouais"):
+    for answer in ("non", "surtout pas", "", "wait no", "laisse tomber"):
         output = console.send(f"supprime le ticket {ticket['id']}", answer)
         assert "(oui/non)" not in output or "est conservé" in output
         assert console.api.get_ticket(ticket["id"])["id"] == ticket["id"]
@@ -108,7 +108,9 @@ def test_delete_needs_an_explicit_yes(console):
     assert console.api.list_tickets()["total"] == 0
 
 
-@pytest.mark.parametrize("yes", ["oui", "o", "yes", "y", " Yes "])
+@pytest.mark.parametrize(
+    "yes", ["oui", "o", "yes", "y", " Yes ", "ouais", "oui vas-y", "yes please", "go ahead"]
+)
 def test_every_yes_word_confirms(console, yes):
     ticket = console.api.create_ticket("Souris HS")
     console.send(f"delete ticket {ticket['id']}", yes)

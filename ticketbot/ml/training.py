@@ -394,6 +394,33 @@ class _Steps:
             self.done += 1
 
 
+REVIEW_ERROR_SHARE = 0.85
+"""The review threshold is set so that this share of cross-validated errors falls under it."""
+REVIEW_RULE = (
+    "the confidence under which 85% of the model's cross-validated errors fall: tickets "
+    "routed with a lower confidence are flagged needs_review"
+)
+
+
+def review_threshold(cv: CrossValidation) -> dict[str, Any]:
+    """The review threshold chosen from the model's own cross-validated errors, with what
+    it flags on them (see :data:`REVIEW_RULE`)."""
+    confidence = cv.probabilities.max(axis=1)
+    wrong = np.array([p != t for p, t in zip(cv.predicted, cv.truth, strict=True)])
+    if not wrong.any():
+        threshold = float(confidence.min())
+    else:
+        threshold = float(np.quantile(confidence[wrong], REVIEW_ERROR_SHARE))
+    threshold = round(threshold, 3)
+    flagged = confidence < threshold
+    return {
+        "threshold": threshold,
+        "rule": REVIEW_RULE,
+        "cv_errors_flagged": round(float((flagged & wrong).sum() / max(int(wrong.sum()), 1)), 4),
+        "cv_tickets_flagged": round(float(flagged.mean()), 4),
+    }
+
+
 def train_and_save(
     spec: TrainingSpec,
     texts: Sequence[str],
@@ -404,11 +431,13 @@ def train_and_save(
     source: str,
     extra: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    review: bool = False,
 ) -> dict[str, Any]:
     """Train a model, save it to ``out`` with its manifest, and return the manifest.
 
     ``kind`` names the model ("department", "intent"); ``source`` says where the data came
-    from; ``extra`` adds kind-specific manifest entries.
+    from; ``extra`` adds kind-specific manifest entries; ``review`` records the review
+    threshold chosen from the cross-validated errors (:func:`review_threshold`).
     """
     from datetime import UTC, datetime
 
@@ -429,6 +458,7 @@ def train_and_save(
         "fit_seconds": round(result.fit_seconds, 2),
         "features": result.model.n_features,
         "spec": spec.as_dict(),
+        **({"review": review_threshold(result.cv)} if review else {}),
         **(extra or {}),
     }
     return save_model(result.model, out, manifest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -10,8 +11,19 @@ from ticketbot.intents import OUT_OF_SCOPE
 if TYPE_CHECKING:  # numpy loads with the model, not with this module (shell start-up)
     from ticketbot.ml.linear import LinearTextClassifier
 
-# A line is English only when the language model is fairly sure: French is the default.
-ENGLISH_MIN_PROBABILITY = 0.6
+# The language classifier must be this sure for a line to set the conversation's language;
+# in between, the line carries no language signal and the conversation keeps its language.
+LANGUAGE_MIN_PROBABILITY = 0.75
+# Words said the same way in French and English office chat: they never set a language.
+NEUTRAL_WORDS = frozenset(
+    """
+    ticket tickets tiket ok okay oki test tests vpn wifi wi fi pc mac sap erp crm it rh hr
+    badge info infos stop urgent teams outlook excel word powerpoint windows office email
+    mail mails e-mail bug bugs super top cool bravo go hello allo taxi parking id ids no
+    n° nr # internet web site app apps login logout password zoom slack jira iphone android
+    """.split()
+)
+_TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 @dataclass
@@ -26,14 +38,23 @@ class IntentModel:
     language: LinearTextClassifier | None
     threshold: float
 
-    def detect_language(self, text: str) -> str:
-        """``"en"`` when the line is English, else ``"fr"``."""
-        if self.language is None or not any(c.isalpha() for c in text):
-            return "fr"
+    def detect_language(self, text: str) -> str | None:
+        """``"fr"`` or ``"en"`` when the line says which, else None (numbers, "ticket 8",
+        "ok", product names: words shared by both languages carry no signal)."""
+        if self.language is None:
+            return None
+        words = [w for w in _TOKEN.findall(text.casefold()) if w not in NEUTRAL_WORDS]
+        if not words:
+            return None
         probabilities = dict(
-            zip(self.language.classes, self.language.predict_proba(text), strict=True)
+            zip(self.language.classes, self.language.predict_proba(" ".join(words)), strict=True)
         )
-        return "en" if probabilities.get("en", 0.0) >= ENGLISH_MIN_PROBABILITY else "fr"
+        english = probabilities.get("en", 0.0)
+        if english >= LANGUAGE_MIN_PROBABILITY:
+            return "en"
+        if english <= 1 - LANGUAGE_MIN_PROBABILITY:
+            return "fr"
+        return None
 
     def rank(self, text: str, top: int = 3) -> list[tuple[str, float]]:
         """The ``top`` most probable intents, best first."""
@@ -52,6 +73,9 @@ class Parse:
     ranking: list[tuple[str, float]]
     entities: dict[str, Any] = field(default_factory=dict)
     language: str = "fr"
+    language_detected: bool = True
+    """False when the line carried no language signal and ``language`` is the
+    conversation's."""
 
     @property
     def understood(self) -> bool:
