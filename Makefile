@@ -51,7 +51,7 @@ test: $(TEST_STAMP)
 
 models: $(RUN_STAMP)
 	$(BIN)/ticketbot train department
-	TICKETBOT_LOAD_PLUGINS=create_ticket,read_ticket,delete_ticket,entities,fallback \
+	TICKETBOT_LOAD_PLUGINS=create_ticket,read_ticket,delete_ticket,entities,fallback,small_talk \
 		$(BIN)/ticketbot train intent --out trained_models/intent.pkl
 
 bench: $(TEST_STAMP)

@@ -16,7 +16,7 @@ from ticketbot import hookimpl
 from ticketbot.dialogue import Turn
 from ticketbot.intents import Intent, examples_from_csv
 from ticketbot.ml.text import strip_accents
-from ticketbot.nlu.variants import combine, generate, sample
+from ticketbot.nlu.variants import combine, generate, sample, wrap
 from ticketbot.paths import example_tickets
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "create_ticket.csv"
@@ -54,8 +54,8 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # "nouveau ticket : <problem>", "ticket - <problem>", "create a ticket for <problem>"...
 _PREFIX = re.compile(
     r"^.{0,60}?\b(?:ticket|tiket|demande|incident|request|issue|requete)s?\b\s*"
-    r"(?:[:\-–]|pour|concernant|car|parce que|because|about|for|regarding|on|sur)\s+"
-    r"(?:(?:le|la|les|un|une|the|a|an|mon|ma|mes|my)\s+|l['’])?",
+    r"(?:[:\-–]\s*|(?:pour|concernant|car|parce que|because|about|for|regarding|on|sur)\s+"
+    r"(?:(?:le|la|les|un|une|the|a|an)\s+|l['’])?)",
     re.IGNORECASE,
 )
 # "je voudrais signaler que <problem>", "I'd like to report that <problem>".
@@ -218,18 +218,63 @@ BARE_REQUESTS = {
         "pls| thanks|}{ !|}",
     ],
 }
-BARE = {"fr": 220, "en": 160}
-TICKETS = {"fr": 450, "en": 300}
-"""How many of the bundled example tickets teach that a problem description is a request."""
+BARE = {"fr": 500, "en": 350}
+# A problem inside a request for a ticket: "nouveau ticket : <problem>", "Bonjour, pouvez-vous
+# ouvrir un ticket ? <problem> Merci".
+WRAPPERS = {
+    "fr": [
+        "nouveau ticket : PROBLEM",
+        "ticket : PROBLEM",
+        "nouvelle demande : PROBLEM",
+        "Bonjour, pouvez-vous ouvrir un ticket ? PROBLEM",
+        "bonjour, PROBLEM",
+        "PROBLEM, merci",
+        "PROBLEM. Merci d'avance",
+        "je voudrais ouvrir un ticket : PROBLEM",
+        "crée un ticket stp, PROBLEM",
+        "salut, PROBLEM, tu peux ouvrir un ticket ?",
+        "j'ai un souci : PROBLEM",
+        "signaler : PROBLEM",
+    ],
+    "en": [
+        "new ticket: PROBLEM",
+        "ticket: PROBLEM",
+        "Hello, could you please open a ticket? PROBLEM",
+        "hi, PROBLEM",
+        "PROBLEM, thanks",
+        "PROBLEM. Thanks in advance",
+        "please open a ticket: PROBLEM",
+        "I'd like to report a problem: PROBLEM",
+        "can you log a ticket, PROBLEM",
+        "issue: PROBLEM",
+    ],
+}
+WRAPPED = {"fr": 400, "en": 300}
+
+
+def wrapped(tickets: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Some example tickets inside a greeting, a request for a ticket or thanks."""
+    return {
+        language: wrap(
+            [t.rstrip(" .!") for t in sample(texts, WRAPPED[language], seed=f"wrap-{language}")],
+            WRAPPERS[language],
+            slot="PROBLEM",
+            seed=language,
+        )
+        for language, texts in tickets.items()
+    }
 
 
 def examples() -> dict[str, list[str]]:
-    """Hand-written examples, generated bare requests (with typing noise), and example
-    tickets: every description of a problem is a request for a ticket."""
+    """Hand-written examples, generated bare requests (with typing noise), and every example
+    ticket that ships with ticketbot, some of them wrapped in a request: a description of a
+    problem is a request for a ticket."""
     tickets = examples_from_csv(example_tickets())
-    described = {lang: sample(texts, TICKETS[lang], seed=lang) for lang, texts in tickets.items()}
     return combine(
-        examples_from_csv(EXAMPLES), generate(BARE_REQUESTS, BARE, seed="create"), described
+        examples_from_csv(EXAMPLES),
+        generate(BARE_REQUESTS, BARE, seed="create"),
+        tickets,
+        wrapped(tickets),
     )
 
 

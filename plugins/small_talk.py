@@ -16,7 +16,7 @@ import re
 
 from ticketbot import hookimpl
 from ticketbot.dialogue import Turn
-from ticketbot.nlu.answers import fold
+from ticketbot.nlu.answers import fold, squeeze
 
 _KINDS = {
     "capabilities": r"""
@@ -58,18 +58,18 @@ _KINDS = {
 }
 # Words that may surround a formula: "bonjour à toi", "merci le bot", "hi team".
 _AROUND = r"(?:\s+(?:a toi|a vous|toi|vous|le bot|ticketbot|bot|l equipe|la team|team|tout le monde|all|everyone|there|you|u|encore|again|so much|beaucoup|bien|alors|donc|et|and|madame|monsieur))*"
-_PATTERNS = {
-    kind: re.compile(
-        r"^(?:(?:"
-        + "|".join(" ".join(line.split()) for line in words.split("\n") if line.strip()).replace(
-            "||", "|"
-        )
-        + r")"
-        + _AROUND
-        + r"\s*)+$"
-    )
-    for kind, words in _KINDS.items()
-}
+
+
+def _pattern(formulas: str) -> re.Pattern[str]:
+    """A whole-line pattern of one kind, written like :func:`fold` writes lines (letter runs
+    squeezed: "hello" is matched as "helo")."""
+    alternatives = "|".join(" ".join(line.split()).strip("|") for line in formulas.splitlines())
+    alternatives = squeeze("|".join(a for a in alternatives.split("|") if a))
+    return re.compile(rf"^(?:(?:{alternatives}){squeeze(_AROUND)}\s*)+$")
+
+
+_PATTERNS = {kind: _pattern(formulas) for kind, formulas in _KINDS.items()}
+_OPENING = re.compile(squeeze(r"^(?:bonjour|bonsoir|salut|hello|hi|hey|coucou|merci|thanks)\s+"))
 
 
 def small_talk_kind(text: str) -> str | None:
@@ -81,7 +81,7 @@ def small_talk_kind(text: str) -> str | None:
         return None
     for kind in ("capabilities", "how_are_you", "thanks", "goodbye", "greeting"):
         # Greetings and thanks may open any other formula: "bonjour, que sais-tu faire ?"
-        rest = re.sub(r"^(?:bonjour|bonsoir|salut|hello|hi|hey|coucou|merci|thanks)\s+", "", folded)
+        rest = _OPENING.sub("", folded)
         if _PATTERNS[kind].match(folded) or (rest != folded and _PATTERNS[kind].match(rest)):
             return kind
     if _PATTERNS["acknowledgement"].match(folded):

@@ -520,33 +520,43 @@ def _run_eval_department(args: argparse.Namespace) -> int:
 
 
 def _run_eval_intent(args: argparse.Namespace) -> int:
-    from ticketbot.intents import OUT_OF_SCOPE
     from ticketbot.ml.evaluation import classification_report
-    from ticketbot.ml.training import read_labelled_csv
+    from ticketbot.nlu.evaluation import intent_figures, read_utterances
 
     parser = _intent_parser(args.model or _env_path("TICKETBOT_INTENT_MODEL"))
-    texts, labels = read_labelled_csv(args.data, args.text_column, args.label_column)
-    if not texts:
-        raise CommandError(f"{args.data}: no labelled rows to evaluate")
-    predicted = [parser.parse(text).intent for text in texts]
-    report = classification_report(labels, predicted)
-    in_scope = [(t, p) for t, p in zip(labels, predicted, strict=True) if t != OUT_OF_SCOPE]
-    off_topic = [p for t, p in zip(labels, predicted, strict=True) if t == OUT_OF_SCOPE]
-    if in_scope:
-        report["in_scope_accuracy"] = round(sum(t == p for t, p in in_scope) / len(in_scope), 4)
-    if off_topic:
-        report["out_of_scope_fallback"] = round(
-            sum(p == OUT_OF_SCOPE for p in off_topic) / len(off_topic), 4
+    try:
+        rows = read_utterances(args.data)
+    except FileNotFoundError:
+        raise CommandError(f"{args.data}: no such file") from None
+    missing = [c for c in (args.text_column, args.label_column) if rows and c not in rows[0]]
+    if missing:
+        raise CommandError(
+            f"{args.data}: no column {', '.join(map(repr, missing))}; name the columns with "
+            "--text-column and --label-column"
         )
+    rows = [
+        {**row, "text": row[args.text_column]} for row in rows if row.get(args.label_column)
+    ]
+    if not rows:
+        raise CommandError(f"{args.data}: no labelled rows to evaluate")
+    figures = intent_figures(parser, rows, intent_column=args.label_column)
+    report = classification_report([r[args.label_column] for r in rows], figures.pop("predicted"))
+    figures.pop("errors")
+    report.update({k: v for k, v in figures.items() if v is not None and k != "rows"})
     report["threshold"] = parser.threshold
     _finish_eval(report, args, title="intent model")
     if not args.json:
         for key, label in (
             ("in_scope_accuracy", "in-scope accuracy"),
             ("out_of_scope_fallback", "off-topic sent to fallback"),
+            ("ticket_ids", "ticket ids exactly right"),
+            ("non_delete_as_delete", "other lines understood as a deletion"),
+            ("language", "language detected right"),
         ):
-            if key in report:
-                print(f"{label}: {report[key]:.4f} (fallback threshold {parser.threshold:.2f})")
+            if report.get(key) is not None:
+                print(f"{label}: {report[key]:.4f}")
+        print(f"lines given a ticket id they do not name: {report.get('spurious_ids', 0)}")
+        print(f"fallback threshold: {parser.threshold:.2f}")
     return EXIT_OK
 
 

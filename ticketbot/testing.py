@@ -195,6 +195,8 @@ class ConversationOutcome:
     conversation: Conversation
     problems: list[str]
     transcript: str = ""
+    deleted: set[int] = field(default_factory=set)
+    """Numbers of the setup tickets the conversation deleted."""
 
     @property
     def ok(self) -> bool:
@@ -208,6 +210,14 @@ def _folded(text: str) -> str:
     return strip_accents(text).casefold()
 
 
+def deleted_setup_tickets(
+    setup_ids: Sequence[int], tickets: Sequence[Mapping[str, Any]]
+) -> set[int]:
+    """The numbers (1, 2...) of the setup tickets no longer among ``tickets``."""
+    remaining = {t["id"] for t in tickets}
+    return {number for number, ticket_id in enumerate(setup_ids, 1) if ticket_id not in remaining}
+
+
 def check_outcome(
     conversation: Conversation,
     setup_ids: Sequence[int],
@@ -218,7 +228,6 @@ def check_outcome(
     what it was expected to do; empty when nothing does."""
     expect = conversation.expect
     problems = []
-    remaining = {t["id"] for t in tickets}
     created = sorted((t for t in tickets if t["id"] not in setup_ids), key=lambda t: t["id"])
     wanted = expect.get("created", [])
     if len(created) != len(wanted):
@@ -233,9 +242,7 @@ def check_outcome(
         missing = [w for w in want.get("contains", []) if _folded(w) not in text]
         if missing:
             problems.append(f"ticket {ticket['title']!r} does not contain {missing}")
-    deleted = {
-        number for number, ticket_id in enumerate(setup_ids, 1) if ticket_id not in remaining
-    }
+    deleted = deleted_setup_tickets(setup_ids, tickets)
     if deleted != set(expect.get("deleted", [])):
         problems.append(
             f"deleted setup tickets {sorted(deleted)}, expected {sorted(expect.get('deleted', []))}"
@@ -272,7 +279,8 @@ def run_conversation(
             bot.handle(line)
         tickets = api.list_tickets(limit=100)["items"]
     problems = check_outcome(conversation, setup_ids, tickets, bot.ended)
-    return ConversationOutcome(conversation, problems, channel.transcript)
+    deleted = deleted_setup_tickets(setup_ids, tickets)
+    return ConversationOutcome(conversation, problems, channel.transcript, deleted)
 
 
 def converse(bot: Any, *lines: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.entities import department, ticket_id
+from plugins.entities import department, only_number, ticket_id
 
 
 @pytest.mark.parametrize(
@@ -27,10 +27,65 @@ from plugins.entities import department, ticket_id
         ("meeting room 3 is cold", None),
         ("ticket 0", None),
         ("", None),
+        ("tiket 8", 8),
+        ("suprime le tiket 38", 38),
+        ("can u delet tiket 6 plz", 6),
+        ("issue 73", 73),
+        ("la demande 45", 45),
+        ("ticket no 12", 12),
+        ("ticket7", 7),
+        ("ticekt 44", 44),
+        ("n° 12", 12),
+        ("numéro 12", 12),
+        ("#120", 120),
+        ("la facture n°4587 est bloquée", None),
+        ("la salle #3 est froide", None),
+        ("bureau n°214 sans chauffage", None),
+        ("je demande 2 jours de congé", None),
+        ("I request 2 monitors", None),
+        ("mon numéro est 0612345678", None),
+        ("erreur #E42 au démarrage", None),
+        ("the tissue 5 dispenser is empty", None),
     ],
 )
 def test_ticket_id(text, expected):
     assert ticket_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("supprime le 1 stp", 1),
+        ("le 2", 2),
+        ("2", 2),
+        ("show 9", 9),
+        ("supprime le 2.", 2),
+        ("delete 12 please", 12),
+        ("les 5 derniers tickets", None),
+        ("montre 10 tickets", None),
+        ("le 12 mars", None),
+        ("3e étage", None),
+        ("14h", None),
+        ("tickets du 12/03", None),
+        ("supprime le 1 et le 2", None),
+        ("ticket de la salle 214", None),
+        ("45 euros", None),
+        ("06 12 34 56 78", None),
+        ("the one from 3 days ago", None),
+        ("0", None),
+    ],
+)
+def test_the_only_number_of_a_line_that_expects_a_ticket(text, expected):
+    assert only_number(text) == expected
+
+
+def test_a_bare_number_is_a_ticket_only_for_intents_that_expect_one():
+    from ticketbot.plugin_manager import get_plugin_manager
+
+    extractors = get_plugin_manager().entity_extractors
+    assert extractors.extract("supprime le 14 stp", expected=("ticket_id",)) == {"ticket_id": 14}
+    assert "ticket_id" not in extractors.extract("la salle 14 est froide")
+    assert "ticket_id" not in extractors.extract("supprime le 14 stp")
 
 
 @pytest.mark.parametrize(

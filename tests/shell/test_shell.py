@@ -220,3 +220,77 @@ def test_history_persists_between_sessions(live_api, tmp_path):
 
 def test_quit(console):
     assert console.app.onecmd_plus_hooks("quitter") is True
+
+
+def test_quit_typed_at_a_question_quits_and_abandons_the_action(console):
+    ticket = console.api.create_ticket("Badge cassé")
+    console.stdin.seek(0)
+    console.stdin.truncate()
+    console.stdin.write("quitter\n")
+    console.stdin.seek(0)
+    assert console.app.onecmd_plus_hooks(f"supprime le ticket {ticket['id']}") is True
+    assert "Au revoir" in console.stdout.getvalue()
+    assert console.api.get_ticket(ticket["id"])["id"] == ticket["id"]
+
+
+@pytest.mark.parametrize("line", ["annuler", "cancel", "laisse tomber"])
+def test_cancel_with_nothing_pending_says_so(console, line):
+    output = console.send(line)
+    assert "rien à annuler" in output or "nothing to cancel" in output
+    assert "Quel ticket" not in output and "Which ticket" not in output
+
+
+@pytest.mark.parametrize("answer", ["annule", "laisse tomber, annule", "never mind", "oublie"])
+def test_cancel_at_the_description_question_creates_nothing(console, answer):
+    output = console.send("je veux créer un ticket", answer)
+    assert "aucun ticket n'a été créé" in output or "no ticket was created" in output
+    assert console.api.list_tickets()["total"] == 0
+
+
+def test_cancel_at_the_number_question_deletes_nothing(console):
+    ticket = console.api.create_ticket("Chaise cassée")
+    output = console.send("je veux supprimer un ticket", "laisse tomber")
+    assert "rien n'a été supprimé" in output
+    assert console.api.get_ticket(ticket["id"])
+
+
+def test_a_description_that_is_only_a_command_gets_the_question_again(console):
+    output = console.send("je veux créer un ticket", "creer ticket", "mon écran reste noir")
+    assert console.api.get_ticket(created_id(output))["title"] == "Mon écran reste noir"
+    assert console.api.list_tickets()["total"] == 1
+
+
+def test_an_unclear_confirmation_is_asked_again_and_only_a_yes_deletes(console):
+    kept = console.api.create_ticket("Souris HS")
+    output = console.send(f"supprime le ticket {kept['id']}", "hmm", "je sais pas")
+    assert output.count("répondez « oui » ou « non »") == 1 and "est conservé" in output
+    assert console.api.get_ticket(kept["id"])
+    output = console.send(f"supprime le ticket {kept['id']}", "euh", "oui vas-y")
+    assert f"Ticket n°{kept['id']} supprimé" in output
+
+
+def test_a_bare_number_names_the_ticket_to_delete(console):
+    ticket = console.api.create_ticket("Écran cassé")
+    output = console.send(f"supprime le {ticket['id']} stp", "ouais")
+    assert f"Ticket n°{ticket['id']} supprimé" in output
+
+
+@pytest.mark.parametrize(("line", "reply"), [("bonjour", "Bonjour !"), ("merci", "Avec plaisir")])
+def test_greetings_and_thanks_get_a_short_answer(console, line, reply):
+    output = console.send(line)
+    assert reply in output and "pas compris" not in output and "Je peux" not in output
+
+
+def test_help_and_lines_without_language_signal_follow_the_conversation(console):
+    console.send("liste les tickets")
+    assert "Je comprends" in console.send("help")
+    assert "Aucun ticket" in console.send("tickets")  # no language signal: still French
+    console.send("show my tickets")
+    assert "I understand" in console.send("aide")
+    assert "Goodbye" in _quit_output(console)
+
+
+def _quit_output(console) -> str:
+    start = len(console.stdout.getvalue())
+    assert console.app.onecmd_plus_hooks("quit") is True
+    return console.stdout.getvalue()[start:]

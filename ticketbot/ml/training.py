@@ -394,10 +394,10 @@ class _Steps:
             self.done += 1
 
 
-REVIEW_ERROR_SHARE = 0.85
+REVIEW_ERROR_SHARE = 0.9
 """The review threshold is set so that this share of cross-validated errors falls under it."""
 REVIEW_RULE = (
-    "the confidence under which 85% of the model's cross-validated errors fall: tickets "
+    "the confidence under which 90% of the model's cross-validated errors fall: tickets "
     "routed with a lower confidence are flagged needs_review"
 )
 

@@ -95,7 +95,8 @@ _POLITE = frozenset(
 )
 
 
-def _squeeze(text: str) -> str:
+def squeeze(text: str) -> str:
+    """Letter runs squeezed to one letter, as :func:`fold` does ("ouiii" -> "oui")."""
     return re.sub(r"([a-z])\1+", r"\1", text)
 
 
@@ -104,12 +105,12 @@ def fold(text: str) -> str:
     text = strip_accents(text.casefold()).replace("’", "'")
     text = re.sub(r"['\-_]", " ", text)
     text = re.sub(r"[^\w\s]", " ", text)
-    return " ".join(_squeeze(text).split())
+    return " ".join(squeeze(text).split())
 
 
 def _phrase_pattern(phrases: str) -> re.Pattern[str]:
     items = sorted(
-        {_squeeze(" ".join(p.split())) for p in phrases.split("|") if p.strip()},
+        {squeeze(" ".join(p.split())) for p in phrases.split("|") if p.strip()},
         key=len,
         reverse=True,
     )
@@ -120,7 +121,7 @@ _PHRASE_PATTERNS = {
     kind: _phrase_pattern("|".join(line.strip() for line in phrases.strip().splitlines()))
     for kind, phrases in _PHRASES.items()
 }
-_WORD_KINDS = {_squeeze(word): kind for kind, words in _WORDS.items() for word in words.split()}
+_WORD_KINDS = {squeeze(word): kind for kind, words in _WORDS.items() for word in words.split()}
 
 
 def _words(answer: str) -> list[str]:
@@ -162,9 +163,11 @@ def classify_reply(answer: str | None) -> Reply:
     """
     if answer is None:
         return Reply.CANCEL
+    if not fold(answer):
+        return Reply.CANCEL  # an empty answer gives up
     kinds, others = _markers(answer.strip())
     if not kinds:
-        return Reply.OTHER if others else Reply.CANCEL  # an empty answer gives up
+        return Reply.OTHER if others else Reply.UNCLEAR  # "merci", "stp": no answer yet
     present = set(kinds)
     if present == {"quit"} and not others:
         return Reply.QUIT
@@ -195,7 +198,7 @@ def is_cancel(answer: str | None) -> bool:
 def is_bare_cancel(line: str) -> bool:
     """True for a cancel typed alone ("annuler", "cancel", "laisse tomber", "stop stp"), not
     for a request about a ticket ("annule ma demande 7", "cancel my ticket")."""
-    if classify_reply(line) is not Reply.CANCEL or not line.strip():
+    if classify_reply(line) is not Reply.CANCEL or not fold(line):
         return False
     return all(_kind(word) is not None or word in _POLITE for word in _words(line))
 

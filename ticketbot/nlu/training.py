@@ -26,12 +26,13 @@ from ticketbot.ml.training import (
     train,
 )
 from ticketbot.nlu.model import IntentModel
+from ticketbot.nlu.variants import generate
 
 OUT_OF_SCOPE_DATA = Path(__file__).resolve().parent / "data" / "out_of_scope.csv"
 
 # Chosen by cross-validation on the built-in examples (see BENCHMARKS.md).
 INTENT_SPEC = TrainingSpec(
-    features=(FeatureSpec("word", 1, 1), FeatureSpec("char_wb", 2, 5)),
+    features=(FeatureSpec("word", 1, 2), FeatureSpec("char_wb", 2, 5)),
     model="linear_svm",
     class_weight="balanced",
 )
@@ -41,9 +42,11 @@ LANGUAGE_SPEC = TrainingSpec(
     C=10.0,
     class_weight=None,
 )
+THRESHOLD_SCORE_TOLERANCE = 0.01
 THRESHOLD_RULE = (
-    "the confidence threshold that maximises the mean of (a) in-scope lines accepted with the "
-    "right intent and (b) out-of-scope lines sent to fallback, on cross-validated predictions"
+    "the lowest confidence threshold whose mean of (a) in-scope lines accepted with the right "
+    "intent and (b) out-of-scope lines sent to fallback, on cross-validated predictions, is "
+    "within 0.01 of the best"
 )
 
 
@@ -57,14 +60,57 @@ class Row:
     source: str
 
 
+# Greetings, thanks, goodbyes, answers and questions to the bot said alone: small talk, never
+# a request (the small_talk plugin answers them). Generated in every combination, because
+# the same words open or close thousands of real requests ("Bonjour, mon écran..., merci")
+# and must not read as one on their own.
+SMALL_TALK = {
+    "fr": [
+        "{bonjour|bonsoir|salut|coucou|slt|bjr|hello|rebonjour|hey}{ à toi| à vous| tout le "
+        "monde| ticketbot| le bot|}{ !| :)|}",
+        "{merci|merci beaucoup|merci bien|super merci|top merci|mille mercis|c'est gentil|"
+        "parfait merci}{ à toi| pour ton aide| pour tout|}{ !|}",
+        "{au revoir|à plus|à bientôt|bonne journée|bonne soirée|à demain|ciao|bye|salut}{ !| "
+        "et merci| à tous|}",
+        "{bonjour |salut |}{ça va|comment ça va|tu vas bien|comment vas-tu|la forme}{ ?|}",
+        "{oui|non|ouais|nan|ok|d'accord|peut-être|bof|bien sûr|pas du tout|je sais pas|bien|"
+        "super|génial|cool|top}{ !|.| merci|}",
+        "{bonjour, |}{que sais-tu faire|tu sais faire quoi|tu sers à quoi|comment ça marche|"
+        "qu'est-ce que tu peux faire|tu peux m'aider|aide-moi}{ ?|}",
+    ],
+    "en": [
+        "{hi|hello|hey|good morning|good afternoon|good evening|hi there|morning}{ bot| team| "
+        "everyone|}{ !| :)|}",
+        "{thanks|thank you|thanks a lot|thx|cheers|much appreciated|many thanks}{ for your "
+        "help| so much|}{ !|}",
+        "{bye|goodbye|see you|see you later|have a nice day|good night|take care}{ !|}",
+        "{hi |hello |}{how are you|how's it going|you ok|how are you doing}{ ?|}",
+        "{yes|no|maybe|ok|okay|sure|nope|i don't know|not sure|great|cool|fine|nice}{ !|.| "
+        "thanks|}",
+        "{hi, |}{what can you do|what do you do|how does this work|can you help me|help me|"
+        "what are you for}{ ?|}",
+    ],
+}
+SMALL_TALK_COUNT = {"fr": 300, "en": 200}
+
+
 def out_of_scope_rows() -> list[Row]:
-    """The built-in off-topic sentences (weather, jokes, sport, orders, noise...)."""
+    """The built-in off-topic sentences (weather, jokes, sport, orders, noise...) and the
+    generated small talk."""
     with open(OUT_OF_SCOPE_DATA, newline="", encoding="utf-8") as handle:
-        return [
+        written = [
             Row(r["text"].strip(), OUT_OF_SCOPE, r["language"], "ticketbot")
             for r in csv.DictReader(handle)
             if r["text"].strip()
         ]
+    seen = {row.text.casefold() for row in written}
+    generated = generate(SMALL_TALK, SMALL_TALK_COUNT, seed="small-talk", noise=0.2)
+    return written + [
+        Row(text, OUT_OF_SCOPE, language, "ticketbot")
+        for language, texts in generated.items()
+        for text in texts
+        if text.casefold() not in seen
+    ]
 
 
 def collect_rows(registry: IntentRegistry, extra: Sequence[Row] = ()) -> list[Row]:
@@ -120,9 +166,13 @@ def choose_threshold(cv: CrossValidation) -> tuple[float, dict[str, float]]:
             ((in_scope_accuracy + fallback_rate) / 2, threshold, in_scope_accuracy, fallback_rate)
         )
     best = max(s[0] for s in scored)
-    # Among equally good thresholds take the middle one: the farthest from both failure modes.
-    tied = [s for s in scored if s[0] >= best - 1e-9]
-    score, threshold, in_scope_accuracy, fallback_rate = tied[len(tied) // 2]
+    # Within the tolerance the thresholds are equally good on these predictions; the lowest
+    # answers the most lines. The off-topic training sentences are picked to be hard (near
+    # misses), so cross-validation over-states how often off-topic lines get through, and
+    # a higher threshold costs in-scope lines on real traffic (measured in BENCHMARKS.md).
+    score, threshold, in_scope_accuracy, fallback_rate = min(
+        (s for s in scored if s[0] >= best - THRESHOLD_SCORE_TOLERANCE), key=lambda s: s[1]
+    )
     return float(threshold), {
         "in_scope_accuracy": round(in_scope_accuracy, 4),
         "out_of_scope_fallback": round(fallback_rate, 4),

@@ -32,6 +32,7 @@ __all__ = [
     "noisy",
     "sample",
     "with_noise",
+    "wrap",
 ]
 
 MAX_EXPANSIONS = 100_000
@@ -137,6 +138,20 @@ def fill(sentences: Iterable[str], slot: str, values: Sequence[str], seed: str =
         pick = int.from_bytes(_rank(seed, sentence)[:4], "big") % len(values)
         filled.append(sentence.replace(slot, values[pick]))
     return list(dict.fromkeys(filled))
+
+
+def wrap(
+    texts: Iterable[str], wrappers: Sequence[str], slot: str = "TEXT", seed: str = ""
+) -> list[str]:
+    """Each text put in one of the ``wrappers`` (picked per text, the same on every run) at
+    ``slot``: ``wrap(["écran noir"], ["nouveau ticket : TEXT", "bonjour, TEXT merci"])``."""
+    if not wrappers:
+        raise ValueError("wrap() needs at least one wrapper")
+    wrapped = []
+    for text in texts:
+        pick = int.from_bytes(_rank(seed, text)[:4], "big") % len(wrappers)
+        wrapped.append(wrappers[pick].replace(slot, text))
+    return list(dict.fromkeys(wrapped))
 
 
 # Common French and English chat shorthands, applied word by word.

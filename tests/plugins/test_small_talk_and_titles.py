@@ -1,0 +1,108 @@
+"""Built-in small talk, and the titles the create_ticket plugin gives tickets."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.create_ticket import problem_in, title_and_description
+from plugins.small_talk import small_talk_kind
+from ticketbot.testing import ScriptedChannel, make_turn, plugins_with
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("bonjour", "greeting"),
+        ("Bonjour !", "greeting"),
+        ("hello there", "greeting"),
+        ("salut à toi", "greeting"),
+        ("merci", "thanks"),
+        ("merci beaucoup !", "thanks"),
+        ("thanks a lot", "thanks"),
+        ("au revoir", "goodbye"),
+        ("bonne journée", "goodbye"),
+        ("bye", "goodbye"),
+        ("ça va ?", "how_are_you"),
+        ("bonjour, comment ça va ?", "how_are_you"),
+        ("how are you", "how_are_you"),
+        ("que sais-tu faire ?", "capabilities"),
+        ("what can you do?", "capabilities"),
+        ("tu sais faire quoi", "capabilities"),
+        ("aide-moi", "capabilities"),
+        ("ok", "acknowledgement"),
+        ("d'accord", "acknowledgement"),
+    ],
+)
+def test_small_talk_is_recognised(text, kind):
+    assert small_talk_kind(text) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["merci, et il fait beau demain ?", "bonjour, mon écran est noir", "quel temps fait-il", ""],
+)
+def test_only_whole_lines_of_small_talk(text):
+    assert small_talk_kind(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("bonjour", "fr", "Bonjour !"),
+        ("hello", "en", "Hello!"),
+        ("merci", "fr", "Avec plaisir"),
+        ("thanks", "en", "You're welcome"),
+        ("que sais-tu faire ?", "fr", "Je peux créer un ticket"),
+        ("what can you do?", "en", "I can create a ticket"),
+    ],
+)
+def test_small_talk_answers_briefly_in_the_users_language(text, language, expected, live_api):
+    plugins = plugins_with()
+    turn = make_turn(
+        text, "out_of_scope", api=live_api, channel=ScriptedChannel(), plugins=plugins,
+        language=language,
+    )
+    reply = plugins.manager.hook.fallback_reply(turn=turn)
+    assert reply.startswith(expected) and "compris" not in reply and "understand" not in reply
+    assert len(reply) < 400
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        (
+            "Hello, could you please open a ticket? My second screen flickers",
+            "My second screen flickers",
+        ),
+        (
+            "Bonjour, pouvez-vous ouvrir un ticket ? Mon deuxième écran clignote. Merci",
+            "Mon deuxième écran clignote",
+        ),
+        ("nouveau ticket : mon écran ne s'allume plus", "Mon écran ne s'allume plus"),
+        ("svp ouvre moi un ticket, ma souris ne répond plus", "Ma souris ne répond plus"),
+        ("je voudrais ouvrir un ticket car l'imprimante bourre", "Imprimante bourre"),
+        ("create a ticket for the broken printer on floor 2", "Broken printer on floor 2"),
+        ("Le chauffage ne marche plus, merci d'avance", "Le chauffage ne marche plus"),
+        ("Je voudrais signaler que la porte du parking est bloquée", "La porte du parking est bloquée"),
+        ("Hi team, the badge reader is down. Thanks!", "The badge reader is down"),
+        ("mon écran clignote", "Mon écran clignote"),
+    ],
+)
+def test_the_title_is_the_problem_and_the_description_keeps_everything(text, title):
+    got_title, description = title_and_description(text)
+    assert got_title == title
+    assert description in ("", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["nouveau ticket", "crée un ticket", "jveux faire un tiket", "I want to create a ticket",
+     "open a ticket please", "bonjour, je voudrais ouvrir une demande svp", "creer ticket"],
+)
+def test_a_bare_request_carries_no_problem(text):
+    assert problem_in(text) is None
+
+
+def test_one_content_word_is_enough_in_the_answer_to_the_question():
+    assert problem_in("wifi", minimum=1) == "wifi"
+    assert problem_in("creer ticket", minimum=1) is None
