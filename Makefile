@@ -56,7 +56,9 @@ models: $(RUN_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.department_it_tickets
+	$(BIN)/python -m bench.department_independent
 	$(BIN)/python -m bench.intent_quality
+	$(BIN)/python -m bench.conversations
 	$(BIN)/python -m bench.intents_wikit
 	$(BIN)/python -m bench.api_throughput
 	$(BIN)/python -m bench.shell_startup

@@ -22,8 +22,11 @@ log = logging.getLogger("ticketbot.api")
 
 DESCRIPTION = """\
 Stores help-desk tickets and routes every new one to a department (IT, HR, Finance,
-Facilities, Legal) with a TF-IDF + logistic-regression classifier. Each ticket records the
-classifier's confidence, its top 3 departments and the model version that decided.
+Facilities, Legal) with a TF-IDF + linear SVM classifier whose scores are turned into
+probabilities by temperature scaling. Each ticket records the classifier's confidence, its
+top 3 departments, the model version that decided, and `needs_review` when an agent should
+check the routing (confidence under the review threshold chosen when the model was trained,
+or nothing to route in the text).
 
 Errors are `application/problem+json` documents with `type`, `title`, `status` and `detail`;
 422 responses also list each field at fault in `errors`.

@@ -3,15 +3,16 @@
 A ticket number is recognised in two ways:
 
 - anywhere, when the line says it is one: after a ticket word ("ticket 12", "la demande
-  45", "issue 73", "tiket 8", "request #566") or in a number form ("#120", "n° 12",
-  "numéro 12"), unless it plainly belongs to something else ("facture n°4587", "salle
-  #3", "je demande 2 jours");
-- for intents that expect a ticket number (``expects=("ticket_id",)``: read, delete) and
-  for follow-up answers, also as the only number of the line ("supprime le 1 stp",
-  "show 9", "le 2"), unless it is a date, a time, an amount, a count or an ordinal ("les
-  5 derniers", "le 12 mars", "3e étage", "14h").
+  45", "issue 73", "tiket 8", "request #566") or in a number form ("#120", "n° 12"), unless
+  it plainly belongs to something else ("facture n°4587", "salle #3", "je demande 2
+  jours");
+- also as the only number of the line ("supprime le 1 stp", "show 9", "le 2"), unless it
+  is a date, a time, an amount, a count or an ordinal ("les 5 derniers", "le 12 mars", "3e
+  étage", "14h").
 
-Room, invoice, phone and other numbers inside a problem description are never ticket ids.
+Both run only for intents that expect a ticket number (``expects=("ticket_id",)``: read,
+delete) and for follow-up answers: room, invoice, phone and other numbers inside a problem
+description are never ticket ids.
 """
 
 from __future__ import annotations
@@ -34,10 +35,9 @@ _VERB_KEYWORDS = frozenset({"demande", "demandes", "request", "requests", "req"}
 _NUMBER_SIGN = r"(?:n\s*[°º]|no\.?|num(?:ero)?\.?|number|nr\.?|#)"
 # A word then, optionally, a number sign, then the number: "ticket n° 12", "demande 45".
 _AFTER_WORD = re.compile(rf"([^\W\d_]+)\s*(?:{_NUMBER_SIGN}\s*)?(\d{{1,18}})(?![\d,.]\d)", re.I)
-# A number sign alone: "#12", "n°12", "numéro 12".
-_AFTER_SIGN = re.compile(
-    r"(?:^|(?<=[^\w#]))(?:n\s*[°º]|#|numero|number|num\.?|no\.)\s*(\d{1,18})(?![\d,.]\d)", re.I
-)
+# A number sign alone: "#12", "n°12". ("numéro 12" alone is anything's number: "le numéro 5
+# du classement"; it is a ticket only after a ticket word, or where a ticket is expected.)
+_AFTER_SIGN = re.compile(r"(?:^|(?<=[^\w#]))(?:n\s*[°º]|#)\s*(\d{1,18})(?![\d,.]\d)", re.I)
 _NUMBER = re.compile(r"(?<![\w/.,:#°º-])(\d{1,18})(?![\w/:%€$°-]|[.,]\d)")
 _WORD = re.compile(r"[^\W\d_]+|\S")
 
@@ -124,7 +124,7 @@ def _is_quantity(text: str, end: int) -> bool:
 
 def ticket_id(text: str) -> int | None:
     """The ticket number a line names explicitly ("ticket 12", "la demande n° 45", "#12",
-    "n°12", "numéro 12", "issue 73", "tiket 8"), or None."""
+    "n°12", "issue 73", "tiket 8"), or None."""
     folded = strip_accents(text)
     for match in _AFTER_WORD.finditer(folded):
         word = _fold(match.group(1))
@@ -207,6 +207,8 @@ def department(text: str) -> str | None:
 
 @hookimpl
 def register_entity_extractors(register):
-    register("ticket_id", ticket_id)
+    # A ticket number is an entity of the lines about a ticket (intents that expect one):
+    # "le ticket 45 que j'ai ouvert" in a new problem's description is no ticket to act on.
+    register("ticket_id", ticket_id, when_expected=True)
     register("ticket_id", only_number, when_expected=True)
     register("department", department)

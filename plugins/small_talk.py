@@ -57,7 +57,11 @@ _KINDS = {
     """,
 }
 # Words that may surround a formula: "bonjour à toi", "merci le bot", "hi team".
-_AROUND = r"(?:\s+(?:a toi|a vous|toi|vous|le bot|ticketbot|bot|l equipe|la team|team|tout le monde|all|everyone|there|you|u|encore|again|so much|beaucoup|bien|alors|donc|et|and|madame|monsieur))*"
+_AROUND_WORDS = """
+    a toi|a vous|toi|vous|le bot|ticketbot|bot|l equipe|la team|team|tout le monde|all|everyone
+    |there|you|u|encore|again|so much|beaucoup|bien|alors|donc|et|and|madame|monsieur
+"""
+_AROUND = r"(?:\s+(?:" + "|".join(w.strip() for w in _AROUND_WORDS.split("|")) + "))*"
 
 
 def _pattern(formulas: str) -> re.Pattern[str]:

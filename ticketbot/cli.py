@@ -534,9 +534,7 @@ def _run_eval_intent(args: argparse.Namespace) -> int:
             f"{args.data}: no column {', '.join(map(repr, missing))}; name the columns with "
             "--text-column and --label-column"
         )
-    rows = [
-        {**row, "text": row[args.text_column]} for row in rows if row.get(args.label_column)
-    ]
+    rows = [{**row, "text": row[args.text_column]} for row in rows if row.get(args.label_column)]
     if not rows:
         raise CommandError(f"{args.data}: no labelled rows to evaluate")
     figures = intent_figures(parser, rows, intent_column=args.label_column)

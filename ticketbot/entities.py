@@ -24,8 +24,8 @@ class EntityExtractors:
     """
 
     def __init__(self) -> None:
-        self._extractors: dict[str, list[tuple[str, Extractor]]] = {}
-        self._when_expected: dict[str, list[tuple[str, Extractor]]] = {}
+        # name -> [(plugin, extractor, when_expected)], in registration order
+        self._extractors: dict[str, list[tuple[str, Extractor, bool]]] = {}
 
     def register(
         self, name: str, extractor: Extractor, plugin: str, *, when_expected: bool = False
@@ -35,41 +35,37 @@ class EntityExtractors:
             raise ValueError(f"entity name {name!r} must be lowercase snake_case")
         if not callable(extractor):
             raise ValueError(f"extractor for {name!r} must be callable")
-        table = self._when_expected if when_expected else self._extractors
-        table.setdefault(name, []).append((plugin, extractor))
+        self._extractors.setdefault(name, []).append((plugin, extractor, when_expected))
 
     def names(self) -> list[str]:
         """Entity names that have at least one extractor."""
-        return list(dict.fromkeys([*self._extractors, *self._when_expected]))
+        return list(self._extractors)
 
     def by_plugin(self) -> dict[str, list[str]]:
         """``{entity name: [plugin, ...]}``."""
-        found: dict[str, list[str]] = {}
-        for table in (self._extractors, self._when_expected):
-            for name, candidates in table.items():
-                plugins = found.setdefault(name, [])
-                plugins.extend(p for p, _ in candidates if p not in plugins)
-        return found
+        return {
+            name: list(dict.fromkeys(plugin for plugin, _, _ in found))
+            for name, found in self._extractors.items()
+        }
 
     def extract(self, text: str, expected: Iterable[str] = ()) -> dict[str, Any]:
         """Every entity found in ``text``; for the names in ``expected`` that no ordinary
         extractor found, the ``when_expected`` extractors are tried too. A failing extractor
         is logged and skipped."""
-        entities = self._run(self._extractors, text, None)
-        missing = [name for name in expected if name not in entities]
+        entities = self._run(text, when_expected=False, names=None)
+        missing = {name for name in expected if name not in entities}
         if missing:
-            entities.update(self._run(self._when_expected, text, set(missing)))
+            entities.update(self._run(text, when_expected=True, names=missing))
         return entities
 
-    @staticmethod
-    def _run(
-        table: dict[str, list[tuple[str, Extractor]]], text: str, only: set[str] | None
-    ) -> dict[str, Any]:
+    def _run(self, text: str, when_expected: bool, names: set[str] | None) -> dict[str, Any]:
         entities: dict[str, Any] = {}
-        for name, candidates in table.items():
-            if only is not None and name not in only:
+        for name, candidates in self._extractors.items():
+            if names is not None and name not in names:
                 continue
-            for plugin, extractor in candidates:
+            for plugin, extractor, expected_only in candidates:
+                if expected_only != when_expected:
+                    continue
                 try:
                     value = extractor(text)
                 except Exception:  # noqa: BLE001 - one plugin's bug must not stop the bot

@@ -32,6 +32,7 @@ PROMPT = "ticketbot> "
 EXIT_WORDS = frozenset({"quit", "exit", "quitter"})
 HELP_WORDS = {"help": "en", "aide": "fr"}
 COMMAND_LANGUAGES = {**HELP_WORDS, "quit": "en", "exit": "en", "quitter": "fr"}
+FRENCH_COMMANDS = frozenset({"aide", "quitter"})
 CONSOLE_COMMANDS = frozenset({"plugins"}) | EXIT_WORDS
 REMOVED_COMMANDS = (
     "alias",
@@ -153,12 +154,15 @@ class TicketShell(cmd2.Cmd):
         self._show_help(statement)
 
     def do_aide(self, statement: cmd2.Statement) -> None:
-        """Dire ce que le bot comprend (dans la langue de la conversation)."""
+        """Dire ce que le bot comprend (en français)."""
         self._show_help(statement)
 
     def _console_language(self, command: str) -> str:
-        """Console commands answer in the conversation's language; before the user has said
-        anything that shows it, in the language of the command word itself."""
+        """The language a console command answers in. "aide" and "quitter" are French words
+        and answer in French; "help", "quit" and "exit" are typed by French speakers too, so
+        they follow the conversation (English only before any line if typed first)."""
+        if command in FRENCH_COMMANDS:
+            return "fr"
         if self.bot.language_known:
             return self.bot.language
         return COMMAND_LANGUAGES.get(command, self.bot.language)
@@ -286,9 +290,7 @@ class Startup:
 
             choice = resolve_intent_model(plugins.intents, self.explicit_model)
             self.notice = choice.notice()
-            self.parser_future.set_result(
-                Parser.for_plugins(choice.model, plugins)
-            )
+            self.parser_future.set_result(Parser.for_plugins(choice.model, plugins))
         except BaseException as error:  # noqa: BLE001 - reported on the first line
             self.parser_future.set_exception(error)
 

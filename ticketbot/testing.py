@@ -141,7 +141,7 @@ def make_turn(
         intent=intent,
         confidence=1.0,
         ranking=[(intent, 1.0)],
-        entities=plugins.entity_extractors.extract(text),
+        entities=plugins.entity_extractors.extract(text, expected=plugins.intents.expects(intent)),
         language=language,
     )
     return Turn(parse, api, channel, plugins.intents, plugins.entity_extractors)

@@ -33,8 +33,7 @@ def outcomes(request, bot_parts, tmp_path_factory):
     plugins, parser = bot_parts
     conversations = load_conversations(INDEPENDENT / request.param)
     return [
-        run_conversation(c, plugins, parser, tmp_path_factory.mktemp(c.id))
-        for c in conversations
+        run_conversation(c, plugins, parser, tmp_path_factory.mktemp(c.id)) for c in conversations
     ]
 
 

@@ -14,7 +14,9 @@ from tests.support import REPO, ticketbot_command
 from ticketbot.testing import check_outcome, load_conversations, running_api
 
 pytestmark = pytest.mark.e2e
-CONVERSATIONS = load_conversations(REPO / "tests" / "data" / "independent" / "conversations_test.json")
+CONVERSATIONS = load_conversations(
+    REPO / "tests" / "data" / "independent" / "conversations_test.json"
+)
 SAMPLE = CONVERSATIONS[::5]  # 8 of the 40, in both languages
 # prompt-toolkit switches bracketed paste on each time it starts reading a line: at the
 # prompt and at every question. Waiting for it is waiting for the shell to ask for input.

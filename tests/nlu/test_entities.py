@@ -36,7 +36,8 @@ from plugins.entities import department, only_number, ticket_id
         ("ticket7", 7),
         ("ticekt 44", 44),
         ("n° 12", 12),
-        ("numéro 12", 12),
+        ("numéro 12", None),  # anything's number, unless a ticket is expected
+        ("qui est le numéro 5 du classement ?", None),
         ("#120", 120),
         ("la facture n°4587 est bloquée", None),
         ("la salle #3 est froide", None),
@@ -56,6 +57,7 @@ def test_ticket_id(text, expected):
     ("text", "expected"),
     [
         ("supprime le 1 stp", 1),
+        ("numéro 12", 12),
         ("le 2", 2),
         ("2", 2),
         ("show 9", 9),

@@ -40,12 +40,12 @@ def test_shipped_model_matches_the_built_in_plugins(monkeypatch):
 def test_parse_output(monkeypatch):
     plugins = get_plugin_manager()
     model, _ = load_intent_model(shipped_model("intent"))
-    parsed = Parser(model, plugins.entity_extractors).parse("supprime le ticket 123").to_dict()
+    parsed = Parser.for_plugins(model, plugins).parse("supprime le ticket 123").to_dict()
     assert parsed["intent"] == "delete_ticket"
     assert parsed["entities"] == {"ticket_id": 123}
     assert parsed["language"] == "fr"
     assert len(parsed["ranking"]) == 3 and parsed["ranking"][0]["intent"] == "delete_ticket"
-    english = Parser(model, plugins.entity_extractors).parse("show ticket 42").to_dict()
+    english = Parser.for_plugins(model, plugins).parse("show ticket 42").to_dict()
     assert (english["intent"], english["language"], english["entities"]) == (
         "read_ticket",
         "en",
@@ -56,7 +56,7 @@ def test_parse_output(monkeypatch):
 def test_low_confidence_falls_back_but_keeps_the_ranking():
     plugins = get_plugin_manager()
     model, _ = load_intent_model(shipped_model("intent"))
-    parser = Parser(model, plugins.entity_extractors)
+    parser = Parser.for_plugins(model, plugins)
     model.threshold = 1.01
     parsed = parser.parse("supprime le ticket 123")
     assert parsed.intent == "out_of_scope"
@@ -112,9 +112,7 @@ def test_no_intents_means_everything_falls_back(monkeypatch):
     plugins = get_plugin_manager()
     choice = resolve_intent_model(plugins.intents)
     assert (
-        Parser.for_plugins(choice.model, plugins)
-        .parse("supprime le ticket 3")
-        .intent
+        Parser.for_plugins(choice.model, plugins).parse("supprime le ticket 3").intent
         == "out_of_scope"
     )
 

@@ -68,7 +68,9 @@ class FailingExtractor:
 
 def test_a_failing_extractor_is_skipped(live_api):
     plugins = plugins_with(FailingExtractor())
-    assert plugins.entity_extractors.extract("ticket 5") == {"ticket_id": 5}
+    assert plugins.entity_extractors.extract("ticket 5", expected=("ticket_id",)) == {
+        "ticket_id": 5
+    }
 
 
 class PoliteFallback:

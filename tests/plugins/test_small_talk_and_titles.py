@@ -59,7 +59,11 @@ def test_only_whole_lines_of_small_talk(text):
 def test_small_talk_answers_briefly_in_the_users_language(text, language, expected, live_api):
     plugins = plugins_with()
     turn = make_turn(
-        text, "out_of_scope", api=live_api, channel=ScriptedChannel(), plugins=plugins,
+        text,
+        "out_of_scope",
+        api=live_api,
+        channel=ScriptedChannel(),
+        plugins=plugins,
         language=language,
     )
     reply = plugins.manager.hook.fallback_reply(turn=turn)
@@ -83,7 +87,10 @@ def test_small_talk_answers_briefly_in_the_users_language(text, language, expect
         ("je voudrais ouvrir un ticket car l'imprimante bourre", "Imprimante bourre"),
         ("create a ticket for the broken printer on floor 2", "Broken printer on floor 2"),
         ("Le chauffage ne marche plus, merci d'avance", "Le chauffage ne marche plus"),
-        ("Je voudrais signaler que la porte du parking est bloquée", "La porte du parking est bloquée"),
+        (
+            "Je voudrais signaler que la porte du parking est bloquée",
+            "La porte du parking est bloquée",
+        ),
         ("Hi team, the badge reader is down. Thanks!", "The badge reader is down"),
         ("mon écran clignote", "Mon écran clignote"),
     ],
@@ -96,8 +103,15 @@ def test_the_title_is_the_problem_and_the_description_keeps_everything(text, tit
 
 @pytest.mark.parametrize(
     "text",
-    ["nouveau ticket", "crée un ticket", "jveux faire un tiket", "I want to create a ticket",
-     "open a ticket please", "bonjour, je voudrais ouvrir une demande svp", "creer ticket"],
+    [
+        "nouveau ticket",
+        "crée un ticket",
+        "jveux faire un tiket",
+        "I want to create a ticket",
+        "open a ticket please",
+        "bonjour, je voudrais ouvrir une demande svp",
+        "creer ticket",
+    ],
 )
 def test_a_bare_request_carries_no_problem(text):
     assert problem_in(text) is None

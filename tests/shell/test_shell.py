@@ -286,7 +286,8 @@ def test_help_and_lines_without_language_signal_follow_the_conversation(console)
     assert "Je comprends" in console.send("help")
     assert "Aucun ticket" in console.send("tickets")  # no language signal: still French
     console.send("show my tickets")
-    assert "I understand" in console.send("aide")
+    assert "I understand" in console.send("help")
+    assert "Je comprends" in console.send("aide")  # a French word answers in French
     assert "Goodbye" in _quit_output(console)
 
 
