@@ -650,6 +650,13 @@ def _run_models(args: argparse.Namespace) -> int:
                 f"{cv.get('in_scope_accuracy', 0):.4f}, off-topic sent to fallback "
                 f"{cv.get('out_of_scope_fallback', 0):.4f}"
             )
+        if "review" in entry:
+            review = entry["review"]
+            print(
+                f"  review threshold {review['threshold']:.3f} (TICKETBOT_REVIEW_THRESHOLD "
+                f"overrides it): flags {review['cv_tickets_flagged']:.1%} of cross-validated "
+                f"tickets and {review['cv_errors_flagged']:.1%} of their routing errors"
+            )
     return EXIT_OK
 
 
@@ -666,6 +673,8 @@ def _manifest_entry(kind: str, path: Path | None, manifest: dict[str, Any]) -> d
     }
     if "threshold" in manifest:
         entry["threshold"] = manifest["threshold"]
+    if "review" in manifest:
+        entry["review"] = manifest["review"]
     return entry
 
 
