@@ -24,11 +24,17 @@ NOTHING_TO_ROUTE = frozenset(
     bonjour bonsoir salut coucou hello hi hey allo merci thanks thank thx please pls plz stp
     svp ok okay oki oui non yes no test tests testing essai essais ticket tickets demande
     demandes request requests probleme problemes problem problems issue issues souci soucis
-    aide help urgent urgence asap question questions info infos information bug bugs
+    pb aide help urgent urgence asap question questions info infos information
     incident incidents truc machin chose thing stuff something quelque rien nothing
-    le la les un une des de du d l a au aux et ou en est c ce ca the an and or of to is it
-    je j tu il on nous vous my mon ma mes i you we me moi toi svp bien bon good
-    cordialement regards cheers bye revoir
+    le la les un une des de du d l a au aux et ou en est c ce ca cela the an and or of to is
+    it je j tu il on nous vous my mon ma mes i you we me moi toi bien bon good
+    cordialement regards cheers bye revoir va vas aller marche marcher marchent fonctionne
+    fonctionner fonctionnent work works working worked plus pas ne n y qu que qui quoi
+    what who why how comment pourquoi quand when where ou fait faire faut peux peut pouvez
+    can could do does did done ai as avons avez ont suis es sommes etes sont have has had
+    am are was were be been encore again toujours still depuis since alors so donc really
+    vraiment tres very trop too beaucoup lot casse cassee broken panne hs bloque bloquee
+    stuck down
     """.split()
 )
 _WORD = re.compile(r"[^\W\d_]+")

@@ -88,6 +88,13 @@ class TicketCreate(StrictModel):
     description: Description = ""
 
 
+def _clean_text(value: str) -> str:
+    _valid_unicode(value, "text")
+    if not value.strip():
+        raise ValueError("text must not be blank: give the ticket's title and description")
+    return value
+
+
 class ClassifyRequest(StrictModel):
     """A text to route to a department."""
 
@@ -96,9 +103,10 @@ class ClassifyRequest(StrictModel):
         Field(
             min_length=1,
             max_length=10_200,
-            description="Ticket text (title and description), 1 to 10,200 characters.",
+            description="Ticket text (title and description), 1 to 10,200 characters, not blank.",
             examples=["Le VPN ne se connecte plus depuis ce matin"],
         ),
+        AfterValidator(_clean_text),
     ]
 
 

@@ -21,6 +21,8 @@ from ticketbot.paths import example_tickets
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "create_ticket.csv"
 TITLE_MAX = 200
+TITLE_SOFT_MAX = 120
+"""Longer first sentences are cut at a clause boundary: a title is read in a list."""
 ASKS = 3
 """How many times the bot asks for the problem before giving up."""
 
@@ -40,7 +42,8 @@ _REQUEST_WORDS = frozenset(
     enregistrer enregistre lancer lance poser pose deposer depose submit lodge raise start
     put in case wanna gonna lemme let g jveux jvoudrais jsuis chui suis am is are it une
     reclamation requetes tiket tikets asap urgent vite svp svp rapidement quickly again
-    encore un autre another one plait sil vais va peux peut possible merci beaucoup
+    encore un autre another one plait sil vais va peux peut possible merci beaucoup m n qu
+    px pe pourrais pourriez pouvais test tests testing essai ok okay rien nothing
     """.split()
 )
 _REQUEST_STEMS = ("ticket", "demande", "request", "incident", "requete", "reclamation")
@@ -63,6 +66,15 @@ _REPORT_PREFIX = re.compile(
     r"^(?:je (?:voudrais|veux|souhaite|dois|tiens a) |j'aimerais |i(?:'d| would) like to "
     r"|i want to |i need to )?(?:signaler|vous signaler|informer|vous informer|report|let you "
     r"know|tell you)\s+(?:que |qu'|that )",
+    re.IGNORECASE,
+)
+# "Pourriez-vous relire le contrat" -> "Relire le contrat"; "alors voilà, ..." -> "...".
+_LEADING_FILLER = re.compile(
+    r"^(?:(?:pourriez|pouvez|pourrais|peux|peut)[\s-]*(?:vous|tu|on)\s+(?:svp\s+|stp\s+)?"
+    r"|(?:could|can|would|will)\s+(?:you|u|someone)\s+(?:please\s+|pls\s+)?"
+    r"|(?:please|pls|plz|svp|stp|merci de|merci d')\s*"
+    r"|(?:alors voila|alors voilà|voila|voilà|alors|en fait|ben|bah|bon|donc|euh|so|well"
+    r"|basically|ok so)\b[\s,]*)+",
     re.IGNORECASE,
 )
 _TRAILING_POLITENESS = re.compile(
@@ -133,15 +145,25 @@ def title_of(problem: str) -> str:
     rest = " ".join("".join(segments).split())
     sentence = re.split(r"(?<=[.!?])\s+", rest, maxsplit=1)[0]
     sentence = _PREFIX.sub("", sentence, count=1).strip() or sentence
+    sentence = _LEADING_FILLER.sub("", sentence, count=1).strip() or sentence
     sentence = _REPORT_PREFIX.sub("", sentence, count=1).strip() or sentence
     sentence = _TRAILING_POLITENESS.sub("", sentence).strip() or sentence
     sentence = sentence.rstrip(" ,;:.!-–") or sentence
     if not _content_words(sentence):
         sentence = " ".join(problem.split())
-    title = sentence[0].upper() + sentence[1:]
-    if len(title) > TITLE_MAX:
-        title = title[: TITLE_MAX - 1].rsplit(" ", 1)[0] + "…"
-    return title
+    return _shortened(sentence[0].upper() + sentence[1:])
+
+
+def _shortened(title: str) -> str:
+    """A title of at most :data:`TITLE_SOFT_MAX` characters, cut after a clause if it can."""
+    if len(title) <= TITLE_SOFT_MAX:
+        return title
+    head = title[: TITLE_SOFT_MAX + 1]
+    for boundary in (", ", "; ", " - ", " – "):
+        cut = head.rfind(boundary)
+        if cut >= 30:
+            return title[:cut]
+    return head[:TITLE_SOFT_MAX].rsplit(" ", 1)[0] + "…"
 
 
 def title_and_description(problem: str) -> tuple[str, str]:

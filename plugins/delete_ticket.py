@@ -18,6 +18,14 @@ EXAMPLES = Path(__file__).resolve().parent / "data" / "delete_ticket.csv"
 def delete(turn: Turn) -> None:
     """Ask for the number if missing, show the ticket, delete it only after a clear yes."""
     ticket_id = turn.entities.get("ticket_id")
+    several = turn.entities.get("ticket_ids")
+    if several:
+        ticket_id = None
+        listed = ", ".join(str(n) for n in several)
+        turn.say(
+            fr=f"Je supprime un ticket à la fois (vous avez cité les tickets {listed}).",
+            en=f"I delete one ticket at a time (you named tickets {listed}).",
+        )
     for attempt in range(2):
         if ticket_id is not None:
             break
@@ -109,6 +117,6 @@ def register_intents(register):
             },
             examples=examples(),
             handler=delete,
-            expects=("ticket_id",),
+            expects=("ticket_id", "ticket_ids"),
         )
     )

@@ -73,6 +73,85 @@ _NOT_BEFORE = frozenset(
 )
 
 
+# Numbers written in words ("ticket douze", "number twelve"), 2 to 99. "un", "une" and
+# "one" are left out: they are articles and pronouns far more often than numbers.
+_UNITS = {
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "six": 6,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
+    "onze": 11,
+    "douze": 12,
+    "treize": 13,
+    "quatorze": 14,
+    "quinze": 15,
+    "seize": 16,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_TENS = {
+    "vingt": 20,
+    "trente": 30,
+    "quarante": 40,
+    "cinquante": 50,
+    "soixante": 60,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_NUMBER_WORDS = re.compile(
+    r"\b(?:(?P<tens>"
+    + "|".join(_TENS)
+    + r")(?:[\s-]+(?:et[\s-]+)?(?P<unit>un|one|"
+    + "|".join(_UNITS)
+    + r"))?|(?P<alone>dix[\s-]+(?:sept|huit|neuf)|"
+    + "|".join(_UNITS)
+    + r"))\b",
+    re.IGNORECASE,
+)
+
+
+def _word_to_digits(match: re.Match[str]) -> str:
+    if match.group("alone"):
+        words = match.group("alone").lower().replace("-", " ").split()
+        return str(10 + _UNITS[words[1]] if len(words) == 2 else _UNITS[words[0]])
+    unit = (match.group("unit") or "").lower()
+    return str(
+        _TENS[match.group("tens").lower()] + (1 if unit in ("un", "one") else _UNITS.get(unit, 0))
+    )
+
+
+def with_digits(text: str) -> str:
+    """``text`` with numbers written in words as digits ("ticket douze" -> "ticket 12",
+    "number twenty-one" -> "number 21"). Accents must already be removed."""
+    return _NUMBER_WORDS.sub(_word_to_digits, text)
+
+
 def _fold(text: str) -> str:
     return strip_accents(text).casefold()
 
@@ -124,8 +203,8 @@ def _is_quantity(text: str, end: int) -> bool:
 
 def ticket_id(text: str) -> int | None:
     """The ticket number a line names explicitly ("ticket 12", "la demande n° 45", "#12",
-    "n°12", "issue 73", "tiket 8"), or None."""
-    folded = strip_accents(text)
+    "n°12", "issue 73", "tiket 8", "ticket douze"), or None."""
+    folded = with_digits(strip_accents(text))
     for match in _AFTER_WORD.finditer(folded):
         word = _fold(match.group(1))
         if not is_ticket_word(word) or _is_quantity(folded, match.end()):
@@ -146,19 +225,36 @@ def ticket_id(text: str) -> int | None:
     return None
 
 
+def _plain_numbers(folded: str) -> list[re.Match[str]]:
+    """The numbers of a line, dates, times, amounts, counts and ordinals aside."""
+    return [
+        m
+        for m in _NUMBER.finditer(folded)
+        if not _is_quantity(folded, m.end())
+        and _previous_word(folded, m.start()) not in _NOT_BEFORE
+    ]
+
+
 def only_number(text: str) -> int | None:
     """The only number of a line that expects a ticket number ("supprime le 1 stp", "le 2",
     "show 9"), or None when there is none, several, or it is a date, time, amount, count,
     ordinal or another thing's number ("salle 214")."""
-    folded = strip_accents(text)
-    numbers = [m for m in _NUMBER.finditer(folded)]
-    if len(numbers) != 1:
+    folded = with_digits(strip_accents(text))
+    if len(_NUMBER.findall(folded)) != 1:
         return None
-    match = numbers[0]
-    if _is_quantity(folded, match.end()) or _previous_word(folded, match.start()) in _NOT_BEFORE:
-        return None
-    number = int(match.group(1))
+    numbers = _plain_numbers(folded)
+    number = int(numbers[0].group(1)) if numbers else 0
     return number if number > 0 else None
+
+
+def several_ticket_numbers(text: str) -> list[int] | None:
+    """The ticket numbers of a line that names several ("supprime les tickets 13 et 14",
+    "#3, #4"), or None when it names fewer than two."""
+    folded = with_digits(strip_accents(text))
+    found = [int(m.group(1)) for m in _AFTER_SIGN.finditer(folded)]
+    found += [int(m.group(1)) for m in _plain_numbers(folded)]
+    numbers = sorted({n for n in found if n > 0})
+    return numbers if len(numbers) >= 2 else None
 
 
 TICKET_NUMBER_FORMS = {
@@ -211,4 +307,5 @@ def register_entity_extractors(register):
     # "le ticket 45 que j'ai ouvert" in a new problem's description is no ticket to act on.
     register("ticket_id", ticket_id, when_expected=True)
     register("ticket_id", only_number, when_expected=True)
+    register("ticket_ids", several_ticket_numbers, when_expected=True)
     register("department", department)

@@ -93,6 +93,8 @@ TEMPLATES = {
         "généraux|}{ stp| svp|}",
         "{où en sont|quel est le statut de|ça avance} {mes demandes|mes tickets|mes "
         "incidents}{ ?|}",
+        # A ticket's number alone asks to see it: "n° 21", "le 23 ?".
+        "{le|la|ticket|demande|incident} NUM{ ?| stp| svp|}",
     ],
     "en": [
         "{show|show me|display|open|view|get|pull up|can you show|i want to see|let me "
@@ -105,6 +107,7 @@ TEMPLATES = {
         "requests|my requests}{ for HR| for IT| for finance| for legal| for facilities|}{ "
         "please|}",
         "{what's the status of|any news on|how are} my {tickets|requests}{ ?|}",
+        "{ticket|request|issue|incident|case} NUM{ ?| please|}",
     ],
 }
 GENERATED = {"fr": 200, "en": 150}

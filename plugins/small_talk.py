@@ -19,6 +19,13 @@ from ticketbot.dialogue import Turn
 from ticketbot.nlu.answers import fold, squeeze
 
 _KINDS = {
+    "what_is_a_ticket": r"""
+        c est quoi un ticket|qu est ce qu un ticket|qu est ce que c est un ticket
+        |un ticket c est quoi|c est quoi une demande|ca sert a quoi un ticket|a quoi sert un ticket
+        |comment marchent les tickets|comment ca marche les tickets|what is a ticket
+        |what s a ticket|whats a ticket
+        |what is a support ticket|how do tickets work|how does a ticket work|what are tickets for
+    """,
     "capabilities": r"""
         que sais tu faire|qu est ce que tu sais faire|tu sais faire quoi|tu fais quoi
         |que peux tu faire|qu est ce que tu peux faire|tu peux faire quoi|tu sers a quoi
@@ -26,8 +33,9 @@ _KINDS = {
         |comment t utiliser|comment on fait|c est quoi tes fonctions|quelles sont tes fonctions
         |aide moi|aidez moi|aide|au secours|j ai besoin d aide|besoin d aide|help me|help
         |what can you do|what do you do|what are you for|what can i ask|what can i do
-        |how does (?:this|it) work|how do (?:you|i use you|i use this)|what are your features
-        |what do you know|what are you able to do|i need help|can you help(?: me)?
+        |how does this work|how does it work|how do you work|how do i use you|how do i use this
+        |what are your features
+        |what do you know|what are you able to do|i need help|can you help|can you help me
         |tu peux m aider|vous pouvez m aider|pouvez vous m aider|peux tu m aider
         |qui es tu|t es qui|tu es qui|c est qui|who are you|what are you
     """,
@@ -38,11 +46,12 @@ _KINDS = {
     """,
     "thanks": r"""
         merci|merci beaucoup|merci bien|mille mercis|merci infiniment|grand merci|super merci
-        |top merci|parfait merci|c est gentil|trop gentil|thanks|thank you|thanks a lot
+        |top merci|parfait merci|c est gentil|trop gentil|merci bcp|mrc bcp|thanks|thank you
+        |thanks a lot
         |thank you very much|many thanks|thx|ty|tks|cheers|much appreciated|mrc|mci
     """,
     "goodbye": r"""
-        au revoir|a plus|a plus tard|a \+|a bientot|a demain|bonne journee|bonne soiree
+        au revoir|a plus|a plus tard|a bientot|a demain|bonne journee|bonne soiree
         |bonne nuit|bon week end|ciao|tchao|salut a plus|bye|bye bye|goodbye|good bye
         |see you|see ya|see you later|good night|have a nice day|have a good day|later|cya
     """,
@@ -53,44 +62,53 @@ _KINDS = {
     "acknowledgement": r"""
         ok|okay|oki|d accord|dac|daccord|super|cool|top|parfait|genial|tres bien|bien
         |entendu|ca marche|nickel|impeccable|good|great|perfect|fine|alright|all right
-        |got it|understood|nice|awesome|noted|oui|yes|non|no
+        |got it|understood|nice|awesome|noted|oui|ouais|ouai|yes|yeah|yep|yup|non|nan|no
     """,
 }
-# Words that may surround a formula: "bonjour à toi", "merci le bot", "hi team".
-_AROUND_WORDS = """
-    a toi|a vous|toi|vous|le bot|ticketbot|bot|l equipe|la team|team|tout le monde|all|everyone
-    |there|you|u|encore|again|so much|beaucoup|bien|alors|donc|et|and|madame|monsieur
-"""
-_AROUND = r"(?:\s+(?:" + "|".join(w.strip() for w in _AROUND_WORDS.split("|")) + "))*"
+# Words that may stand beside a formula: "bonjour à toi", "merci le bot", "ok merci bien".
+_AROUND = frozenset(
+    """
+    a toi vous le bot ticketbot l equipe la team team tout monde all everyone there you u
+    encore again so much beaucoup bcp bien alors donc et and madame monsieur really vraiment
+    lot stp svp please pls plz ben bah bon oh ah eh hey tous toutes c est
+    """.split()
+)
+# The more specific kind wins when a line holds several ("merci, au revoir": goodbye).
+_PRIORITY = (
+    "what_is_a_ticket",
+    "capabilities",
+    "how_are_you",
+    "goodbye",
+    "thanks",
+    "greeting",
+    "acknowledgement",
+)
 
 
-def _pattern(formulas: str) -> re.Pattern[str]:
-    """A whole-line pattern of one kind, written like :func:`fold` writes lines (letter runs
-    squeezed: "hello" is matched as "helo")."""
-    alternatives = "|".join(" ".join(line.split()).strip("|") for line in formulas.splitlines())
-    alternatives = squeeze("|".join(a for a in alternatives.split("|") if a))
-    return re.compile(rf"^(?:(?:{alternatives}){squeeze(_AROUND)}\s*)+$")
+def _formulas(kind_source: str) -> re.Pattern[str]:
+    """The formulas of one kind, written like :func:`fold` writes lines (letter runs
+    squeezed: "hello" is matched as "helo"), longest first."""
+    items = {squeeze(" ".join(f.split())) for f in kind_source.replace("\n", " ").split("|")}
+    ordered = sorted((f for f in items if f), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(ordered) + r")\b")
 
 
-_PATTERNS = {kind: _pattern(formulas) for kind, formulas in _KINDS.items()}
-_OPENING = re.compile(squeeze(r"^(?:bonjour|bonsoir|salut|hello|hi|hey|coucou|merci|thanks)\s+"))
+_PATTERNS = {kind: _formulas(source) for kind, source in _KINDS.items()}
 
 
 def small_talk_kind(text: str) -> str | None:
-    """``"greeting"``, ``"how_are_you"``, ``"thanks"``, ``"goodbye"``, ``"capabilities"``
-    or ``"acknowledgement"`` when the whole line is small talk, else None. A line greeting
-    and asking at once ("bonjour, ça va ?") is the more specific kind."""
-    folded = fold(text)
-    if not folded:
+    """``"greeting"``, ``"how_are_you"``, ``"thanks"``, ``"goodbye"``, ``"capabilities"``,
+    ``"what_is_a_ticket"`` or ``"acknowledgement"`` when the whole line is small talk,
+    else None. A line holding several formulas is the most specific one ("bonjour, ça va
+    ?" asks how the bot is; "ok merci" thanks it)."""
+    folded = fold(text.replace("+", " plus "))
+    for kind in _PRIORITY:
+        folded = _PATTERNS[kind].sub(f" <{kind}> ", folded)
+    words = folded.split()
+    found = {w[1:-1] for w in words if w.startswith("<")}
+    if not found or any(not w.startswith("<") and w not in _AROUND for w in words):
         return None
-    for kind in ("capabilities", "how_are_you", "thanks", "goodbye", "greeting"):
-        # Greetings and thanks may open any other formula: "bonjour, que sais-tu faire ?"
-        rest = _OPENING.sub("", folded)
-        if _PATTERNS[kind].match(folded) or (rest != folded and _PATTERNS[kind].match(rest)):
-            return kind
-    if _PATTERNS["acknowledgement"].match(folded):
-        return "acknowledgement"
-    return None
+    return next(kind for kind in _PRIORITY if kind in found)
 
 
 def _capabilities(turn: Turn) -> str:
@@ -117,6 +135,13 @@ def fallback_reply(turn: Turn) -> str | None:
     if kind == "capabilities":
         return _capabilities(turn)
     replies = {
+        "what_is_a_ticket": (
+            "Un ticket est une demande adressée au support (informatique, RH, finance, "
+            "services généraux, juridique) : décrivez votre problème et j'en crée un, affecté "
+            "au bon service.",
+            "A ticket is a request to the help desk (IT, HR, Finance, Facilities, Legal): "
+            "describe your problem and I'll create one, routed to the right department.",
+        ),
         "greeting": (
             "Bonjour ! Décrivez votre problème, ou demandez à voir ou supprimer un ticket.",
             "Hello! Describe your problem, or ask to see or delete a ticket.",

@@ -310,6 +310,8 @@ def _add_classify(commands: Any) -> None:
 def _run_classify(args: argparse.Namespace) -> int:
     from api.classifier import DepartmentClassifier
 
+    if args.texts and not any(text.strip() for text in args.texts):
+        raise CommandError("nothing to classify: give a non-blank TEXT, or lines on stdin")
     classifier = DepartmentClassifier.from_settings(_api_settings(), args.model)
     for text in _texts(args.texts):
         routing = classifier.route(text)
@@ -563,8 +565,13 @@ def _run_eval_conversations(args: argparse.Namespace) -> int:
 
     try:
         conversations = load_conversations(args.data)
-    except (ValueError, KeyError, TypeError) as error:
-        raise CommandError(f"{args.data}: not a list of conversations ({error})") from None
+    except KeyError as error:
+        raise CommandError(
+            f"{args.data}: a conversation has no {error} field; each needs at least "
+            '"id" and "lines" (see `ticketbot.testing.Conversation`)'
+        ) from None
+    except (ValueError, TypeError) as error:
+        raise CommandError(f"{args.data}: not a JSON list of conversations ({error})") from None
     plugins = _load_plugins()
     parser = _intent_parser(args.model or _env_path("TICKETBOT_INTENT_MODEL"), plugins)
     outcomes = [run_conversation(c, plugins, parser) for c in conversations]

@@ -59,7 +59,10 @@ def test_needs_review_uses_the_threshold_chosen_at_training(client):
         assert ticket["needs_review"] == (ticket["confidence"] < manifest_threshold), ticket
 
 
-@pytest.mark.parametrize("text", ["bonjour", "ok", "test", "merci", "asdfgh qwerty", "???"])
+@pytest.mark.parametrize(
+    "text",
+    ["bonjour", "ok", "test", "merci", "asdfgh qwerty", "???", "salut ça va", "ça marche pas"],
+)
 def test_a_text_with_nothing_to_route_is_flagged(client, text):
     assert create(client, text)["needs_review"] is True
 
@@ -157,3 +160,10 @@ def test_ticket_numbers_are_never_reused(client):
     assert client.delete(f"/tickets/{first['id']}").status_code == 204
     second = create(client, "Clavier cassé")
     assert second["id"] > first["id"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_classify_refuses_a_blank_text(client, text):
+    response = client.post("/classify", json={"text": text})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"

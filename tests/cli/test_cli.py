@@ -200,3 +200,9 @@ def test_eval_intent_on_the_held_out_set(tmp_path: Path):
     report = json.loads(result.stdout)
     assert report["in_scope_accuracy"] >= 0.95 and report["out_of_scope_fallback"] >= 0.85
     assert "out_of_scope" in report["per_class"]
+
+
+def test_classify_a_blank_text_says_what_to_do():
+    result = run("classify", "  ")
+    assert result.returncode == 1
+    assert "nothing to classify" in result.stderr and "Traceback" not in result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.entities import department, only_number, ticket_id
+from plugins.entities import department, only_number, several_ticket_numbers, ticket_id
 
 
 @pytest.mark.parametrize(
@@ -112,3 +112,30 @@ def test_a_bare_number_is_a_ticket_only_for_intents_that_expect_one():
 )
 def test_department(text, expected):
     assert department(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("montre le ticket douze", 12),
+        ("supprime le ticket numéro quinze", 15),
+        ("ticket number twenty-one", 21),
+        ("la demande dix-sept", 17),
+        ("supprime un ticket", None),
+    ],
+)
+def test_numbers_written_in_words(text, expected):
+    assert ticket_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("supprime les tickets 13 et 14", [13, 14]),
+        ("#3, #4", [3, 4]),
+        ("supprime le 12", None),
+        ("tickets du 12/03 et du 14/03", None),
+    ],
+)
+def test_several_ticket_numbers(text, expected):
+    assert several_ticket_numbers(text) == expected

@@ -31,6 +31,14 @@ from ticketbot.testing import ScriptedChannel, make_turn, plugins_with
         ("aide-moi", "capabilities"),
         ("ok", "acknowledgement"),
         ("d'accord", "acknowledgement"),
+        ("merci bcp", "thanks"),
+        ("ok merci", "thanks"),
+        ("ouais merci", "thanks"),
+        ("a+", "goodbye"),
+        ("merci, au revoir", "goodbye"),
+        ("bonne journée à tous", "goodbye"),
+        ("c'est quoi un ticket ?", "what_is_a_ticket"),
+        ("what's a ticket?", "what_is_a_ticket"),
     ],
 )
 def test_small_talk_is_recognised(text, kind):
@@ -93,12 +101,28 @@ def test_small_talk_answers_briefly_in_the_users_language(text, language, expect
         ),
         ("Hi team, the badge reader is down. Thanks!", "The badge reader is down"),
         ("mon écran clignote", "Mon écran clignote"),
+        (
+            "Bonjour, j'ai oublié mon mot de passe, pouvez vous m'ouvrir un ticket ? Merci",
+            "J'ai oublié mon mot de passe",
+        ),
+        ("Pourriez-vous relire le contrat fournisseur ?", "Relire le contrat fournisseur ?"),
+        ("ben en fait mon contrat a une erreur", "Mon contrat a une erreur"),
+        ("Can you please check the VPN, it drops", "Check the VPN, it drops"),
     ],
 )
 def test_the_title_is_the_problem_and_the_description_keeps_everything(text, title):
     got_title, description = title_and_description(text)
     assert got_title == title
     assert description in ("", text)
+
+
+def test_a_long_first_sentence_is_cut_after_a_clause():
+    text = (
+        "depuis lundi mon ordinateur portable redemarre tout seul plusieurs fois par jour et je "
+        "perds mon travail, pouvez vous regarder svp c'est vraiment urgent pour le client"
+    )
+    title, description = title_and_description(text)
+    assert len(title) <= 120 and title.startswith("Depuis lundi") and description == text
 
 
 @pytest.mark.parametrize(
@@ -120,3 +144,4 @@ def test_a_bare_request_carries_no_problem(text):
 def test_one_content_word_is_enough_in_the_answer_to_the_question():
     assert problem_in("wifi", minimum=1) == "wifi"
     assert problem_in("creer ticket", minimum=1) is None
+    assert problem_in("test", minimum=1) is None

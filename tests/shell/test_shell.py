@@ -295,3 +295,16 @@ def _quit_output(console) -> str:
     start = len(console.stdout.getvalue())
     assert console.app.onecmd_plus_hooks("quit") is True
     return console.stdout.getvalue()[start:]
+
+
+def test_several_numbers_to_delete_are_taken_one_at_a_time(console):
+    first = console.api.create_ticket("Écran cassé")
+    second = console.api.create_ticket("Clavier cassé")
+    output = console.send(f"supprime les tickets {first['id']} et {second['id']}", "annule")
+    assert "un ticket à la fois" in output and "rien n'a été supprimé" in output
+    assert console.api.list_tickets()["total"] == 2
+
+
+def test_test_is_not_a_description(console):
+    output = console.send("nouveau ticket", "test", "mon imprimante bourre")
+    assert console.api.get_ticket(created_id(output))["title"] == "Mon imprimante bourre"

@@ -19,7 +19,7 @@ NEUTRAL_WORDS = frozenset(
     """
     ticket tickets tiket ok okay oki test tests vpn wifi wi fi pc mac sap erp crm it rh hr
     badge info infos stop urgent teams outlook excel word powerpoint windows office email
-    mail mails e-mail bug bugs super top cool bravo go hello allo taxi parking id ids no
+    mail mails e-mail bug bugs super top cool bravo go taxi parking id ids no
     n° nr # internet web site app apps login logout password zoom slack jira iphone android
     """.split()
 )
