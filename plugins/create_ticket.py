@@ -218,8 +218,8 @@ def create(turn: Turn) -> None:
 # The bare request, in every combination of greeting, verb, object and politeness.
 BARE_REQUESTS = {
     "fr": [
-        "{bonjour |bonjour, |salut |slt |bjr |}{je {veux|voudrais|souhaite|souhaiterais|dois|"
-        "aimerais} |j'ai besoin d'|il faut |faut que je puisse |peux-tu |pouvez-vous |tu peux |"
+        "{bonjour |bonjour, |salut |slt |bjr |}{je {veux|voudrais|souhaite|souhaiterais|dois} "
+        "|j'aimerais |j'ai besoin d'|il faut |faut que je puisse |peux-tu |pouvez-vous |tu peux |"
         "vous pouvez |merci d'|}{créer|ouvrir|faire|déclarer|signaler|soumettre|enregistrer|"
         "lancer|poser} {un ticket|une demande|un incident|une requête|une réclamation|un "
         "nouveau ticket|une nouvelle demande|un problème}{ stp| svp| s'il vous plaît| merci|}",

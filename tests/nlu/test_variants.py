@@ -13,6 +13,7 @@ from ticketbot.nlu.variants import (
     generate,
     noisy,
     sample,
+    sample_template,
     with_noise,
     wrap,
 )
@@ -93,3 +94,14 @@ def test_with_noise_adds_copies_and_generate_combines_per_language():
         "fr": ["a", "B", "c"],
         "en": ["d"],
     }
+
+
+def test_sample_template_picks_without_expanding_everything_and_agrees_with_expand():
+    template = "{je {veux|voudrais}|peux-tu} {ouvrir|créer|faire} un ticket{ stp| svp|}"
+    everything = expand(template)
+    assert sample_template(template, 100) == everything  # fewer than asked: all of them
+    picked = sample_template(template, 5, seed="s")
+    assert len(picked) == 5 and set(picked) <= set(everything)
+    assert picked == sample_template(template, 5, seed="s")
+    huge = "{a|b|c|d|e|f|g|h|i|j}" * 8  # 10^8 sentences: never expanded
+    assert len(sample_template(huge, 20, seed="h")) == 20

@@ -31,6 +31,7 @@ __all__ = [
     "generate",
     "noisy",
     "sample",
+    "sample_template",
     "with_noise",
     "wrap",
 ]
@@ -97,6 +98,55 @@ def _parse_options(template: str, position: int) -> tuple[list[list], int]:
         if template[position] == "}":
             return options, position + 1
         position += 1  # "|"
+
+
+def _count(parts: list) -> int:
+    """How many sentences a parsed sequence stands for (before duplicates are removed)."""
+    total = 1
+    for part in parts:
+        if not isinstance(part, str):
+            total *= sum(_count(option) for option in part)
+    return total
+
+
+def _sentence_at(parts: list, index: int) -> str:
+    """The ``index``-th sentence of a parsed sequence, in :func:`expand`'s order (mixed-radix
+    decoding, the last part varying fastest)."""
+    chosen = [""] * len(parts)
+    for position in range(len(parts) - 1, -1, -1):
+        part = parts[position]
+        if isinstance(part, str):
+            chosen[position] = part
+            continue
+        index, digit = divmod(index, sum(_count(option) for option in part))
+        for option in part:
+            option_size = _count(option)
+            if digit < option_size:
+                chosen[position] = _sentence_at(option, digit)
+                break
+            digit -= option_size
+    return "".join(chosen)
+
+
+def sample_template(template: str, count: int, seed: str = "") -> list[str]:
+    """``count`` sentences of a template picked evenly at random without expanding all of
+    it (a template may stand for tens of thousands), the same ones on every run for one
+    ``seed``; every sentence when it stands for fewer. Same syntax as :func:`expand`."""
+    parts, end = _parse(template, 0, top=True)
+    if end != len(template):
+        raise TemplateError(f"unbalanced '}}' at position {end} in {template!r}")
+    total = _count(parts)
+    if total <= count:
+        return expand(template)
+    picked: dict[str, None] = {}
+    attempt = 0
+    while len(picked) < count and attempt < count * 20:
+        index = int.from_bytes(_rank(seed, f"{template}\x00{attempt}")[:8], "big") % total
+        sentence = " ".join(_sentence_at(parts, index).split())
+        if sentence:
+            picked.setdefault(sentence, None)
+        attempt += 1
+    return list(picked)
 
 
 def _combine(parts: list, template: str) -> list[str]:
@@ -280,12 +330,22 @@ def generate(
     """
     generated = {}
     for language, language_templates in templates.items():
-        sentences = [s for template in language_templates for s in expand(template)]
-        sentences = sample(sentences, count[language], seed=f"{seed}-{language}")
+        sentences = _sample_templates(language_templates, count[language], f"{seed}-{language}")
         for slot, values in (slots or {}).items():
             sentences = fill(sentences, slot, values[language], seed=f"{seed}-{language}")
         generated[language] = with_noise(sentences, noise, seed=f"{seed}-{language}")
     return generated
+
+
+def _sample_templates(templates: Sequence[str], count: int, seed: str) -> list[str]:
+    """``count`` sentences from several templates, each giving its share of its size."""
+    sizes = [_count(_parse(t, 0, top=True)[0]) for t in templates]
+    total = sum(sizes)
+    sentences: dict[str, None] = {}
+    for template, size in zip(templates, sizes, strict=True):
+        share = max(1, round(count * size / total)) if total > count else size
+        sentences.update(dict.fromkeys(sample_template(template, share, seed=seed)))
+    return list(sentences)
 
 
 def combine(*example_sets: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
