@@ -331,3 +331,46 @@ def all_ticket_ids(base_url: str, key: str) -> list[int]:
         offset += 100
         if offset >= page["total"]:
             return ids
+
+
+BUILT_IN_PLUGINS = "create_ticket,read_ticket,delete_ticket,entities,fallback,small_talk"
+"""TICKETBOT_LOAD_PLUGINS value that loads only the plugins shipped with ticketbot."""
+
+
+def built_in_parser():
+    """``(plugins, parser)``: the built-in plugins and a parser on the shipped intent model."""
+    import pytest
+
+    from ticketbot.nlu.loader import load_intent_model
+    from ticketbot.nlu.parser import Parser
+    from ticketbot.paths import shipped_model
+    from ticketbot.plugin_manager import get_plugin_manager
+
+    model, _ = load_intent_model(shipped_model("intent"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TICKETBOT_LOAD_PLUGINS", BUILT_IN_PLUGINS)
+        plugins = get_plugin_manager()
+        plugins.intents  # noqa: B018 - registered while the variable is set
+    return plugins, Parser.for_plugins(model, plugins)
+
+
+def spawn_shell(data_dir: Path, cwd: Path, **env: str):
+    """The real ``ticketbot shell`` in a pseudo-terminal (pexpect), not yet at its prompt."""
+    import pexpect
+
+    command, *args = ticketbot_command("shell")
+    return pexpect.spawn(
+        command,
+        args,
+        cwd=str(cwd),
+        env={
+            **os.environ,
+            "TICKETBOT_DATA_DIR": str(data_dir),
+            "PROMPT_TOOLKIT_NO_CPR": "1",
+            "TERM": "xterm",
+            **env,
+        },
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(50, 200),
+    )

@@ -7,25 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import REPO
-from ticketbot.nlu.loader import load_intent_model
-from ticketbot.nlu.parser import Parser
-from ticketbot.paths import shipped_model
-from ticketbot.plugin_manager import get_plugin_manager
+from tests.support import REPO, built_in_parser
 from ticketbot.testing import load_conversations, run_conversation
 
 INDEPENDENT = REPO / "tests" / "data" / "independent"
-BUILT_IN = "create_ticket,read_ticket,delete_ticket,entities,fallback,small_talk"
 
 
 @pytest.fixture(scope="module")
 def bot_parts():
-    model, _ = load_intent_model(shipped_model("intent"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TICKETBOT_LOAD_PLUGINS", BUILT_IN)
-        plugins = get_plugin_manager()
-        plugins.intents  # noqa: B018 - registered while the variable is set
-        return plugins, Parser.for_plugins(model, plugins)
+    return built_in_parser()
 
 
 @pytest.fixture(scope="module", params=["conversations_test.json", "conversations_dev.json"])

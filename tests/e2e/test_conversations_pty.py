@@ -4,13 +4,12 @@ read back from the shell's own database."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pexpect
 import pytest
 
-from tests.support import REPO, ticketbot_command
+from tests.support import REPO, spawn_shell
 from ticketbot.testing import check_outcome, load_conversations, running_api
 
 pytestmark = pytest.mark.e2e
@@ -36,21 +35,7 @@ def _setup(conversation, data_dir: Path) -> list[int]:
 def test_conversation_in_the_real_shell(conversation, tmp_path: Path):
     data_dir = tmp_path / "data"
     setup_ids = _setup(conversation, data_dir)
-    command, *args = ticketbot_command("shell")
-    child = pexpect.spawn(
-        command,
-        args,
-        cwd=str(tmp_path),
-        env={
-            **os.environ,
-            "TICKETBOT_DATA_DIR": str(data_dir),
-            "PROMPT_TOOLKIT_NO_CPR": "1",
-            "TERM": "xterm",
-        },
-        encoding="utf-8",
-        timeout=60,
-        dimensions=(50, 200),
-    )
+    child = spawn_shell(data_dir, tmp_path)
     ended = False
     try:
         for line in conversation.lines:

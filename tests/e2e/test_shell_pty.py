@@ -11,29 +11,14 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.support import ticketbot_command
+from tests import support
 
 pytestmark = pytest.mark.e2e
 PROMPT = "ticketbot>"  # prompt-toolkit draws the trailing space as a cursor move
 
 
 def spawn_shell(data_dir: Path, cwd: Path, **env: str) -> pexpect.spawn:
-    command, *args = ticketbot_command("shell")
-    child = pexpect.spawn(
-        command,
-        args,
-        cwd=str(cwd),
-        env={
-            **os.environ,
-            "TICKETBOT_DATA_DIR": str(data_dir),
-            "PROMPT_TOOLKIT_NO_CPR": "1",
-            "TERM": "xterm",
-            **env,
-        },
-        encoding="utf-8",
-        timeout=60,
-        dimensions=(50, 200),
-    )
+    child = support.spawn_shell(data_dir, cwd, **env)
     child.expect_exact(PROMPT)
     return child
 

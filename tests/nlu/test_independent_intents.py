@@ -6,24 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import REPO
+from tests.support import REPO, built_in_parser
 from ticketbot.intents import OUT_OF_SCOPE
 from ticketbot.nlu.evaluation import intent_figures, read_utterances
-from ticketbot.nlu.loader import load_intent_model
-from ticketbot.nlu.parser import Parser
-from ticketbot.paths import shipped_model
-from ticketbot.plugin_manager import get_plugin_manager
 
 INDEPENDENT = REPO / "tests" / "data" / "independent"
-BUILT_IN = "create_ticket,read_ticket,delete_ticket,entities,fallback,small_talk"
 
 
 @pytest.fixture(scope="module")
 def parser():
-    model, _ = load_intent_model(shipped_model("intent"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TICKETBOT_LOAD_PLUGINS", BUILT_IN)
-        return Parser.for_plugins(model, get_plugin_manager())
+    return built_in_parser()[1]
 
 
 @pytest.fixture(scope="module", params=["intents_test.csv", "intents_dev.csv"])

@@ -8,15 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import BUILT_IN_PLUGINS, built_in_parser
 from ticketbot.nlu.evaluation import intent_figures, read_utterances
-from ticketbot.nlu.loader import load_intent_model
-from ticketbot.nlu.parser import Parser
 from ticketbot.nlu.training import collect_rows
-from ticketbot.paths import shipped_model
 from ticketbot.plugin_manager import get_plugin_manager
 
 EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "intent_eval.csv"
-BUILT_IN_INTENTS = "create_ticket,read_ticket,delete_ticket,entities,fallback,small_talk"
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +25,7 @@ def held_out():
 
 @pytest.fixture(scope="module")
 def figures(held_out):
-    model, _ = load_intent_model(shipped_model("intent"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TICKETBOT_LOAD_PLUGINS", BUILT_IN_INTENTS)
-        parser = Parser.for_plugins(model, get_plugin_manager())
-    return intent_figures(parser, held_out)
+    return intent_figures(built_in_parser()[1], held_out)
 
 
 def test_in_scope_accuracy(figures):
@@ -49,7 +42,7 @@ def test_ticket_ids_are_extracted_exactly(figures):
 
 def test_held_out_set_is_not_in_the_training_data(held_out):
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TICKETBOT_LOAD_PLUGINS", BUILT_IN_INTENTS)
+        patch.setenv("TICKETBOT_LOAD_PLUGINS", BUILT_IN_PLUGINS)
         training = {r.text.casefold() for r in collect_rows(get_plugin_manager().intents)}
     shared = [r["text"] for r in held_out if r["text"].casefold() in training]
     # Greetings and thanks of three words or fewer ("ça va ?", "hi") are formulas that the
