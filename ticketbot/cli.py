@@ -368,6 +368,8 @@ def _add_parse(commands: Any) -> None:
 
 
 def _run_parse(args: argparse.Namespace) -> int:
+    if args.texts and not any(text.strip() for text in args.texts):
+        raise CommandError("nothing to parse: give a non-blank TEXT, or lines on stdin")
     parser = _intent_parser(args.model or _env_path("TICKETBOT_INTENT_MODEL"))
     for text in _texts(args.texts):
         _json_line(parser.parse(text).to_dict())

@@ -202,7 +202,8 @@ def test_eval_intent_on_the_held_out_set(tmp_path: Path):
     assert "out_of_scope" in report["per_class"]
 
 
-def test_classify_a_blank_text_says_what_to_do():
-    result = run("classify", "  ")
+@pytest.mark.parametrize("command", ["classify", "parse"])
+def test_a_blank_text_says_what_to_do(command):
+    result = run(command, "  ")
     assert result.returncode == 1
-    assert "nothing to classify" in result.stderr and "Traceback" not in result.stderr
+    assert f"nothing to {command}" in result.stderr and "Traceback" not in result.stderr
