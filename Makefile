@@ -50,7 +50,7 @@ test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
 models: $(RUN_STAMP)
-	$(BIN)/ticketbot train department
+	$(BIN)/ticketbot train department --out trained_models/department.pkl
 	TICKETBOT_LOAD_PLUGINS=create_ticket,read_ticket,delete_ticket,entities,fallback,small_talk \
 		$(BIN)/ticketbot train intent --out trained_models/intent.pkl
 

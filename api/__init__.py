@@ -1,6 +1,6 @@
 """The ticket API: FastAPI + Peewee, with automatic department routing.
 
-Build an application with :func:`api.app.create_app`; run it with ``ticketbot serve``.
+Build an application with :func:`ticketbot.api.app.create_app`; run it with ``ticketbot serve``.
 """
 
 from pathlib import Path

@@ -7,16 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from ticketbot.api.classifier import DepartmentClassifier
+from ticketbot.api.db import close_database, connect_database, describe
+from ticketbot.api.errors import install_error_handlers
+from ticketbot.api.limits import BodySizeLimit
+from ticketbot.api.models import bind_models
+from ticketbot.api.routes import classify, health, tickets
+from ticketbot.api.service import Service
+from ticketbot.api.settings import Settings
 
 import ticketbot
-from api.classifier import DepartmentClassifier
-from api.db import close_database, connect_database, describe
-from api.errors import install_error_handlers
-from api.limits import BodySizeLimit
-from api.models import bind_models
-from api.routes import classify, health, tickets
-from api.service import Service
-from api.settings import Settings
 
 log = logging.getLogger("ticketbot.api")
 

@@ -16,9 +16,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
-
-from api.keys import Principal
-from api.service import Service, get_service
+from ticketbot.api.keys import Principal
+from ticketbot.api.service import Service, get_service
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import peewee
 from playhouse import db_url
-
-from api.settings import Settings
+from ticketbot.api.settings import Settings
 
 
 class DatabaseConfigError(Exception):

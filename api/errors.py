@@ -41,7 +41,7 @@ def problem(status: int, detail: str, headers: dict[str, str] | None = None, **e
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the given error statuses."""
-    from api.schemas import Problem
+    from ticketbot.api.schemas import Problem
 
     return {
         status: {

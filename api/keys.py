@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.models import BoundModels, bind_models, utc_now
-from api.settings import Settings
+from ticketbot.api.models import BoundModels, bind_models, utc_now
+from ticketbot.api.settings import Settings
 
 ROLES = ("requester", "agent", "admin")
 KEY_PREFIX = "tb_"
@@ -155,7 +155,7 @@ def open_key_store(settings: Settings) -> Iterator[KeyStore]:
 
     For tools outside a running API: the CLI, the server's start-up checks, the shell.
     """
-    from api.db import close_database, connect_database
+    from ticketbot.api.db import close_database, connect_database
 
     models = bind_models(connect_database(settings))
     try:

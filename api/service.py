@@ -10,11 +10,10 @@ from typing import Any
 
 import peewee
 from fastapi import Request
-
-from api.classifier import DepartmentClassifier
-from api.keys import KeyStore
-from api.models import BoundModels
-from api.settings import Settings
+from ticketbot.api.classifier import DepartmentClassifier
+from ticketbot.api.keys import KeyStore
+from ticketbot.api.models import BoundModels
+from ticketbot.api.settings import Settings
 
 log = logging.getLogger("ticketbot.api")
 

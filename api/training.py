@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from api import BUNDLED_TICKETS
+from ticketbot.api import BUNDLED_TICKETS
+
 from ticketbot.ml.training import (
     LARGE_DATA_ROWS,
     FeatureSpec,
@@ -32,26 +33,24 @@ DEPARTMENT_SPEC = TrainingSpec(
 
 
 def train_department(
-    data: Path | None = None,
-    out: Path | None = None,
+    data: Path | None,
+    out: Path,
     *,
     text_column: str = "text",
     label_column: str = "label",
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Train the department classifier on ``data`` (default: the bundled tickets).
+    """Train the department classifier on ``data`` (None: the bundled tickets) into ``out``.
 
     Returns the manifest written beside ``out``.
     """
-    from ticketbot.paths import shipped_model
-
     source = Path(data) if data else BUNDLED_TICKETS
     texts, labels = read_labelled_csv(source, text_column, label_column)
     return train_and_save(
         DEPARTMENT_SPEC,
         texts,
         labels,
-        Path(out) if out else shipped_model("department"),
+        Path(out),
         kind="department",
         source=source.name,
         progress=progress,

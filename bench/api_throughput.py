@@ -542,8 +542,9 @@ def pooled(parts: list[Result]) -> Result:
 
 def classifier_threads(total: int = CLASSIFICATIONS) -> list[tuple[int, float]]:
     """(threads, tickets classified per second) for 1, 2 and 4 threads sharing ``total``."""
-    from api.classifier import DepartmentClassifier
-    from api.settings import Settings
+    from ticketbot.api.classifier import DepartmentClassifier
+    from ticketbot.api.settings import Settings
+
     from ticketbot.ml.store import ModelError
 
     try:
@@ -784,7 +785,7 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
     args = parser.parse_args()
 
-    from api.settings import Settings
+    from ticketbot.api.settings import Settings
 
     sqlite_sync = Settings(database_url="sqlite:///bench.db").sqlite_synchronous
     print(f"load average before starting: {os.getloadavg()[0]:.2f}")

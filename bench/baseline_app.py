@@ -3,15 +3,16 @@
 A minimal FastAPI + Peewee app that does everything ticketbot's POST /tickets does except
 routing the text to a department:
 
-- the same Pydantic validation (``api.schemas.TicketCreate``) and the same 201 response
-  (``api.schemas.TicketOut``, with a ``Location`` header);
+- the same Pydantic validation (``ticketbot.api.schemas.TicketCreate``) and the same 201
+  response (``ticketbot.api.schemas.TicketOut``, with a ``Location`` header);
 - the same bearer-key check: the key's SHA-256 looked up in this database's own ``api_key``
-  table (``api.keys.KeyStore``, which caches verified keys in memory for 5 s, as ticketbot
-  does), and the same role check (requester or admin);
-- the same database settings (``api.db.connect_database`` with ``api.settings.Settings``:
-  SQLite in WAL mode with the same pragmas and IMMEDIATE transactions, or PostgreSQL through
-  the same pool) and the same row (``api.models``: same table, same ``search_text``), with a
-  constant department, confidence and top 3 instead of classifying.
+  table (``ticketbot.api.keys.KeyStore``, which caches verified keys in memory for 5 s, as
+  ticketbot does), and the same role check (requester or admin);
+- the same database settings (``ticketbot.api.db.connect_database`` with
+  ``ticketbot.api.settings.Settings``: SQLite in WAL mode with the same pragmas and IMMEDIATE
+  transactions, or PostgreSQL through the same pool) and the same row
+  (``ticketbot.api.models``: same table, same ``search_text``), with a constant department,
+  confidence and top 3 instead of classifying.
 
 It has no body-size middleware and no problem+json error handlers (they cost nothing or
 little on a valid request), and one authentication dependency where ticketbot has a service
@@ -33,12 +34,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-
-from api.db import connect_database
-from api.keys import KeyStore, Principal
-from api.models import BoundModels, bind_models, search_key
-from api.schemas import TicketCreate, TicketOut
-from api.settings import Settings
+from ticketbot.api.db import connect_database
+from ticketbot.api.keys import KeyStore, Principal
+from ticketbot.api.models import BoundModels, bind_models, search_key
+from ticketbot.api.schemas import TicketCreate, TicketOut
+from ticketbot.api.settings import Settings
 
 # What the classifier would have said: stored as is, so that the row has the same shape.
 CONSTANT_ROUTING: dict[str, Any] = {

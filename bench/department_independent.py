@@ -35,7 +35,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _measure(classifier, rows: list[dict[str, str]]) -> dict[str, float]:
-    from api.classifier import review_figures
+    from ticketbot.api.classifier import review_figures
 
     routings = [classifier.route(r["text"]) for r in rows]
     right = [x.department == r["label"] for x, r in zip(routings, rows, strict=True)]
@@ -55,9 +55,10 @@ def main() -> None:
     parser = bench_parser(__doc__)
     args = parser.parse_args()
 
-    from api import BUNDLED_TICKETS
-    from api.classifier import DepartmentClassifier
-    from api.training import DEPARTMENT_SPEC
+    from ticketbot.api import BUNDLED_TICKETS
+    from ticketbot.api.classifier import DepartmentClassifier
+    from ticketbot.api.training import DEPARTMENT_SPEC
+
     from ticketbot.ml.training import read_labelled_csv, train_and_save
     from ticketbot.paths import shipped_model
 

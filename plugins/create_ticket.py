@@ -44,6 +44,8 @@ _REQUEST_WORDS = frozenset(
     reclamation requetes tiket tikets asap urgent vite svp svp rapidement quickly again
     encore un autre another one plait sil vais va peux peut possible merci beaucoup m n qu
     px pe pourrais pourriez pouvais test tests testing essai ok okay rien nothing
+    rh hr it informatique info dsi compta comptabilite finance finances juridique legal
+    facilities generaux services service department departement
     """.split()
 )
 _REQUEST_STEMS = ("ticket", "demande", "request", "incident", "requete", "reclamation")
@@ -73,6 +75,7 @@ _LEADING_FILLER = re.compile(
     r"^(?:(?:pourriez|pouvez|pourrais|peux|peut)[\s-]*(?:vous|tu|on)\s+(?:svp\s+|stp\s+)?"
     r"|(?:could|can|would|will)\s+(?:you|u|someone)\s+(?:please\s+|pls\s+)?"
     r"|(?:please|pls|plz|svp|stp|merci de|merci d')\s*"
+    r"|(?:bonjour|bonsoir|bjr|salut|slt|coucou|hello|hi|hey)\b[\s,!]*"
     r"|(?:alors voila|alors voilà|voila|voilà|alors|en fait|ben|bah|bon|donc|euh|so|well"
     r"|basically|ok so)\b[\s,]*)+",
     re.IGNORECASE,
@@ -110,12 +113,12 @@ def _content_words(text: str) -> list[str]:
     return [w for w in words if not _is_request_word(w)]
 
 
-def problem_in(text: str, minimum: int = 2) -> str | None:
-    """The problem the line describes, or None if it only asks for a ticket.
+def problem_in(text: str, minimum: int = 1) -> str | None:
+    """The problem the line describes ("need a new keyboard"), or None if it only asks for a
+    ticket ("nouveau ticket urgent", "ticket RH svp").
 
-    ``minimum`` is how many content words make a problem: 2 in a first line ("nouveau
-    ticket urgent" is still only a request), 1 in the answer to "describe your problem"
-    ("wifi").
+    ``minimum`` is how many words besides greetings, requests for a ticket, politeness and
+    department names make a problem.
     """
     before, colon, after = text.partition(":")
     if colon and after.strip() and not _content_words(before):
@@ -193,7 +196,7 @@ def create(turn: Turn) -> None:
         if answer is None:
             turn.say(fr="D'accord, aucun ticket n'a été créé.", en="OK, no ticket was created.")
             return
-        problem = problem_in(answer, minimum=1)
+        problem = problem_in(answer)
     if problem is None:
         turn.say(
             fr="Je n'ai toujours pas de description ; aucun ticket n'a été créé.",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plugins.entities import TICKET_NUMBER_FORMS
-from plugins.read_ticket import show_ticket
+from ticketbot.plugins.entities import TICKET_NUMBER_FORMS
+from ticketbot.plugins.read_ticket import show_ticket
+
 from ticketbot import hookimpl
 from ticketbot.client import TicketNotFound
 from ticketbot.dialogue import Turn

@@ -6,7 +6,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from plugins.entities import TICKET_NUMBER_FORMS
+from ticketbot.plugins.entities import TICKET_NUMBER_FORMS
+
 from ticketbot import hookimpl
 from ticketbot.dialogue import Turn
 from ticketbot.intents import Intent, examples_from_csv

@@ -74,7 +74,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def api_settings(database_url: str):
     """API settings on the test database with the shipped department model."""
-    from api.settings import Settings
+    from ticketbot.api.settings import Settings
 
     return Settings(database_url=database_url)
 
@@ -83,8 +83,7 @@ def api_settings(database_url: str):
 def client(api_settings):
     """A TestClient on a fresh app (lifespan run, so the model and tables are loaded)."""
     from fastapi.testclient import TestClient
-
-    from api.app import create_app
+    from ticketbot.api.app import create_app
 
     with TestClient(create_app(api_settings)) as test_client:
         test_client.headers["Authorization"] = f"Bearer {new_key(test_client, 'admin')}"

@@ -134,7 +134,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 def _api_settings(**overrides: Any) -> Any:
     from pydantic import ValidationError
 
-    from api.settings import Settings
+    from ticketbot.api.settings import Settings
 
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -154,9 +154,10 @@ def _add_train(commands: Any) -> None:
     department = models.add_parser(
         "department",
         help="train the department classifier",
-        description="Train the department classifier. Without --data it rebuilds the shipped "
-        "model from the bundled tickets; with --data it trains on any CSV and any label set "
-        "(for example your company's own ticket history).",
+        description="Train the department classifier: on the bundled tickets, or with --data on "
+        "any CSV and any label set (for example your company's own ticket history). The model "
+        "goes to your data directory unless --out says where; point the API at it with "
+        "TICKETBOT_DEPARTMENT_MODEL. The shipped model is never overwritten.",
     )
     department.add_argument(
         "--data", type=Path, help="CSV with a header (default: the bundled tickets)"
@@ -172,8 +173,7 @@ def _add_train(commands: Any) -> None:
     department.add_argument(
         "--out",
         type=Path,
-        help="model file to write (default: the shipped trained_models/department.pkl, or "
-        "department.pkl in your data directory when --data is given)",
+        help="model file to write (default: models/department.pkl in your data directory)",
     )
     department.set_defaults(handler=_run_train_department)
     intent = models.add_parser(
@@ -193,12 +193,12 @@ def _add_train(commands: Any) -> None:
 
 
 def _run_train_department(args: argparse.Namespace) -> int:
-    from api.training import train_department
+    from ticketbot.api.training import train_department
     from ticketbot.paths import data_dir
 
-    out = args.out
-    if out is None and args.data is not None:
-        out = data_dir() / "models" / "department.pkl"
+    # Never into the installed package: a retrained model goes to the data directory
+    # unless --out says where (`make models` rebuilds the repository's own file).
+    out = args.out or data_dir() / "models" / "department.pkl"
     with _progress() as progress:
         manifest = train_department(
             args.data,
@@ -308,7 +308,7 @@ def _add_classify(commands: Any) -> None:
 
 
 def _run_classify(args: argparse.Namespace) -> int:
-    from api.classifier import DepartmentClassifier
+    from ticketbot.api.classifier import DepartmentClassifier
 
     if args.texts and not any(text.strip() for text in args.texts):
         raise CommandError("nothing to classify: give a non-blank TEXT, or lines on stdin")
@@ -501,7 +501,7 @@ def _add_report_options(
 
 
 def _run_eval_department(args: argparse.Namespace) -> int:
-    from api.classifier import DepartmentClassifier, review_figures
+    from ticketbot.api.classifier import DepartmentClassifier, review_figures
     from ticketbot.ml.evaluation import classification_report
     from ticketbot.ml.training import read_labelled_csv
 
@@ -688,7 +688,7 @@ def _manifest_entry(kind: str, path: Path | None, manifest: dict[str, Any]) -> d
 
 
 def _department_model_entry() -> dict[str, Any]:
-    from api.classifier import RETRAIN_DEPARTMENT
+    from ticketbot.api.classifier import RETRAIN_DEPARTMENT
     from ticketbot.ml.store import ModelError, verify_model_file
     from ticketbot.paths import shipped_model
 
@@ -755,8 +755,8 @@ def _key_store(database_url: str | None) -> Iterator[Any]:
     """The key store of the database, with database and key errors as one clear line."""
     import peewee
 
-    from api.db import DatabaseConfigError
-    from api.keys import ApiKeyError, open_key_store
+    from ticketbot.api.db import DatabaseConfigError
+    from ticketbot.api.keys import ApiKeyError, open_key_store
 
     settings = _api_settings(database_url=database_url)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import trained_models
+from ticketbot import trained_models
 
 
 def data_dir() -> Path:
@@ -39,6 +39,6 @@ def example_tickets() -> Path:
     """The example tickets that ship with ticketbot (CSV ``text,label,language``, written by
     the team): they train the department classifier, and plugins may use them as examples
     of problem descriptions."""
-    from api import BUNDLED_TICKETS
+    from ticketbot.api import BUNDLED_TICKETS
 
     return BUNDLED_TICKETS

@@ -57,9 +57,9 @@ def preflight(settings: Any, host: str) -> tuple[str, Any, int | None]:
     """
     import peewee
 
-    from api.classifier import DepartmentClassifier
-    from api.db import DatabaseConfigError, connect_database, describe
-    from api.keys import open_key_store
+    from ticketbot.api.classifier import DepartmentClassifier
+    from ticketbot.api.db import DatabaseConfigError, connect_database, describe
+    from ticketbot.api.keys import open_key_store
     from ticketbot.ml.store import ModelError
 
     try:
@@ -108,9 +108,11 @@ def serve(settings: Any, host: str, port: int, workers: int, log_level: str = "i
         # Each worker process builds its own app from the environment.
         os.environ["TICKETBOT_DATABASE_URL"] = settings.database_url
         os.environ["TICKETBOT_DEPARTMENT_MODEL"] = str(settings.department_model)
-        uvicorn.run("api.app:create_app_from_env", factory=True, workers=workers, **common)
+        uvicorn.run(
+            "ticketbot.api.app:create_app_from_env", factory=True, workers=workers, **common
+        )
     else:
-        from api.app import create_app
+        from ticketbot.api.app import create_app
 
         uvicorn.run(create_app(settings, classifier), **common)
 
@@ -148,8 +150,8 @@ class EmbeddedServer:
         try:
             import uvicorn
 
-            from api.app import create_app
-            from api.classifier import DepartmentClassifier
+            from ticketbot.api.app import create_app
+            from ticketbot.api.classifier import DepartmentClassifier
 
             # Loaded here rather than in the lifespan: uvicorn would only log a failure,
             # while this lets the shell say why the API could not start (a refused model).
@@ -173,7 +175,7 @@ class EmbeddedServer:
             self._ready.set()
 
     def _local_key(self) -> str:
-        from api.keys import ensure_local_key, open_key_store
+        from ticketbot.api.keys import ensure_local_key, open_key_store
 
         with open_key_store(self.settings) as store:
             return ensure_local_key(store, self.key_file)

@@ -319,7 +319,7 @@ class Startup:
 
 
 def _api_settings() -> Any:
-    from api.settings import Settings
+    from ticketbot.api.settings import Settings
 
     return Settings()
 

@@ -101,7 +101,7 @@ def running_api(directory: str | Path, **settings: Any) -> Iterator[ApiClient]:
     Yields an :class:`ApiClient` for it, with an admin key; extra keyword arguments override
     API settings.
     """
-    from api.settings import Settings
+    from ticketbot.api.settings import Settings
     from ticketbot.server import EmbeddedServer
 
     database = Path(directory) / "tickets.db"

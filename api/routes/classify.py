@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-
-from api.auth import Caller
-from api.errors import problem_responses
-from api.schemas import Classification, ClassifyRequest
-from api.service import Service, get_service
+from ticketbot.api.auth import Caller
+from ticketbot.api.errors import problem_responses
+from ticketbot.api.schemas import Classification, ClassifyRequest
+from ticketbot.api.service import Service, get_service
 
 router = APIRouter(tags=["classification"])
 

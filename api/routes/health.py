@@ -6,9 +6,8 @@ from typing import Annotated
 
 import peewee
 from fastapi import APIRouter, Depends, Response
-
-from api.schemas import Health
-from api.service import Service, get_service
+from ticketbot.api.schemas import Health
+from ticketbot.api.service import Service, get_service
 
 router = APIRouter(tags=["health"])
 

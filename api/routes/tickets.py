@@ -7,14 +7,13 @@ from typing import Annotated
 import peewee
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from starlette.concurrency import run_in_threadpool
-
-from api.auth import Caller, CanCreate, CanDelete
-from api.classifier import Routing
-from api.errors import problem_responses
-from api.keys import Principal
-from api.models import search_key
-from api.schemas import FILTER_PATTERN, TicketCreate, TicketOut, TicketPage
-from api.service import Service, get_service
+from ticketbot.api.auth import Caller, CanCreate, CanDelete
+from ticketbot.api.classifier import Routing
+from ticketbot.api.errors import problem_responses
+from ticketbot.api.keys import Principal
+from ticketbot.api.models import search_key
+from ticketbot.api.schemas import FILTER_PATTERN, TicketCreate, TicketOut, TicketPage
+from ticketbot.api.service import Service, get_service
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api import BUNDLED_TICKETS
-from api.classifier import DepartmentClassifier
+from ticketbot.api import BUNDLED_TICKETS
+from ticketbot.api.classifier import DepartmentClassifier
+
 from ticketbot.ml.evaluation import classification_report
 from ticketbot.ml.text import normalize
 from ticketbot.ml.training import read_labelled_csv

@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 
 import pytest
+from ticketbot.api.classifier import DepartmentClassifier, review_figures
 
-from api.classifier import DepartmentClassifier, review_figures
 from tests.support import REPO
 from ticketbot.paths import shipped_model
 

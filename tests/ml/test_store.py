@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ticketbot.api.classifier import DepartmentClassifier
 
-from api.classifier import DepartmentClassifier
 from ticketbot.ml.store import ModelError, load_model, save_model
 from ticketbot.paths import shipped_model
 

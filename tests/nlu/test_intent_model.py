@@ -118,7 +118,7 @@ def test_no_intents_means_everything_falls_back(monkeypatch):
 
 
 def test_tampered_shipped_model_is_refused_and_replaced(tmp_path, monkeypatch):
-    import trained_models
+    from ticketbot import trained_models
 
     shipped = tmp_path / "models"
     shipped.mkdir()

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import pytest
+import ticketbot.plugins.create_ticket
+import ticketbot.plugins.delete_ticket
+import ticketbot.plugins.read_ticket
 
-import plugins.create_ticket
-import plugins.delete_ticket
-import plugins.read_ticket
 from ticketbot.intents import Intent
 from ticketbot.testing import ContractViolation, assert_plugin_contract
 
 
 @pytest.mark.parametrize(
-    "plugin", [plugins.create_ticket, plugins.read_ticket, plugins.delete_ticket]
+    "plugin",
+    [
+        ticketbot.plugins.create_ticket,
+        ticketbot.plugins.read_ticket,
+        ticketbot.plugins.delete_ticket,
+    ],
 )
 def test_built_in_plugin_meets_the_contract(plugin, live_api):
     names = assert_plugin_contract(plugin, api=live_api)

@@ -105,16 +105,16 @@ def test_built_in_fallback_says_so_briefly_with_an_example_of_each_intent(live_a
 @pytest.mark.parametrize(
     "module",
     [
-        "plugins.create_ticket",
-        "plugins.read_ticket",
-        "plugins.delete_ticket",
-        "plugins.entities",
-        "plugins.fallback",
-        "plugins.small_talk",
+        "ticketbot.plugins.create_ticket",
+        "ticketbot.plugins.read_ticket",
+        "ticketbot.plugins.delete_ticket",
+        "ticketbot.plugins.entities",
+        "ticketbot.plugins.fallback",
+        "ticketbot.plugins.small_talk",
     ],
 )
 def test_built_in_plugins_only_use_the_public_plugin_api(module):
     source = importlib.import_module(module).__file__
     text = Path(source).read_text(encoding="utf-8")
     assert "from ticketbot import hookimpl" in text
-    assert "peewee" not in text and "import api" not in text and "from api" not in text
+    assert "peewee" not in text and "ticketbot.api" not in text

@@ -17,7 +17,7 @@ def test_built_ins_load_through_entry_points():
     assert described.keys() >= BUILT_INS
     for name in BUILT_INS:
         assert described[name]["source"] == "built-in"
-        assert described[name]["module"] == f"plugins.{name}"
+        assert described[name]["module"] == f"ticketbot.plugins.{name}"
     assert set(plugins.intents.names()) >= {"create_ticket", "read_ticket", "delete_ticket"}
     assert plugins.intents.get("create_ticket").plugin == "create_ticket"
     assert described["entities"]["entities"] == ["ticket_id", "ticket_ids", "department"]
