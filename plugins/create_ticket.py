@@ -113,17 +113,18 @@ def _content_words(text: str) -> list[str]:
     return [w for w in words if not _is_request_word(w)]
 
 
-def problem_in(text: str, minimum: int = 1) -> str | None:
-    """The problem the line describes ("need a new keyboard"), or None if it only asks for a
-    ticket ("nouveau ticket urgent", "ticket RH svp").
+def problem_in(text: str, answer: bool = False) -> str | None:
+    """The problem the line describes, or None if it only asks for a ticket.
 
-    ``minimum`` is how many words besides greetings, requests for a ticket, politeness and
-    department names make a problem.
+    Words besides greetings, requests for a ticket, politeness and department names make the
+    problem: two in a first line ("nouveau ticket pour le wifi" names only a topic, and
+    the bot asks for the problem), one in the answer to "describe your problem" (``answer``:
+    "wifi").
     """
     before, colon, after = text.partition(":")
     if colon and after.strip() and not _content_words(before):
         return after.strip()
-    return text.strip() if len(_content_words(text)) >= minimum else None
+    return text.strip() if len(_content_words(text)) >= (1 if answer else 2) else None
 
 
 def _is_wrapper(segment: str) -> bool:
@@ -196,7 +197,7 @@ def create(turn: Turn) -> None:
         if answer is None:
             turn.say(fr="D'accord, aucun ticket n'a été créé.", en="OK, no ticket was created.")
             return
-        problem = problem_in(answer)
+        problem = problem_in(answer, answer=True)
     if problem is None:
         turn.say(
             fr="Je n'ai toujours pas de description ; aucun ticket n'a été créé.",

@@ -142,9 +142,12 @@ def test_a_bare_request_carries_no_problem(text):
     assert problem_in(text) is None
 
 
-def test_one_word_besides_the_request_is_a_problem():
-    assert problem_in("wifi") == "wifi"
-    assert problem_in("need a new keyboard") == "need a new keyboard"
-    assert problem_in("creer ticket") is None
-    assert problem_in("test") is None
+def test_what_makes_a_problem():
+    assert problem_in("my keyboard is broken") == "my keyboard is broken"
+    assert problem_in("imprimante bloquée") == "imprimante bloquée"
+    assert problem_in("nouveau ticket pour le wifi") is None  # the topic only: ask
+    assert problem_in("wifi") is None
+    assert problem_in("wifi", answer=True) == "wifi"
+    assert problem_in("creer ticket", answer=True) is None
+    assert problem_in("test", answer=True) is None
     assert problem_in("nouveau ticket RH svp") is None
