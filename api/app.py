@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+
+import ticketbot
 from ticketbot.api.classifier import DepartmentClassifier
 from ticketbot.api.db import close_database, connect_database, describe
 from ticketbot.api.errors import install_error_handlers
@@ -15,8 +17,6 @@ from ticketbot.api.models import bind_models
 from ticketbot.api.routes import classify, health, tickets
 from ticketbot.api.service import Service
 from ticketbot.api.settings import Settings
-
-import ticketbot
 
 log = logging.getLogger("ticketbot.api")
 

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+
 from ticketbot.api.keys import Principal
 from ticketbot.api.service import Service, get_service
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import peewee
 from playhouse import db_url
+
 from ticketbot.api.settings import Settings
 
 

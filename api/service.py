@@ -10,6 +10,7 @@ from typing import Any
 
 import peewee
 from fastapi import Request
+
 from ticketbot.api.classifier import DepartmentClassifier
 from ticketbot.api.keys import KeyStore
 from ticketbot.api.models import BoundModels

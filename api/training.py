@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from ticketbot.api import BUNDLED_TICKETS
-
 from ticketbot.ml.training import (
     LARGE_DATA_ROWS,
     FeatureSpec,

@@ -544,7 +544,6 @@ def classifier_threads(total: int = CLASSIFICATIONS) -> list[tuple[int, float]]:
     """(threads, tickets classified per second) for 1, 2 and 4 threads sharing ``total``."""
     from ticketbot.api.classifier import DepartmentClassifier
     from ticketbot.api.settings import Settings
-
     from ticketbot.ml.store import ModelError
 
     try:

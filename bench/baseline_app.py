@@ -34,6 +34,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
 from ticketbot.api.db import connect_database
 from ticketbot.api.keys import KeyStore, Principal
 from ticketbot.api.models import BoundModels, bind_models, search_key

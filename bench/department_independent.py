@@ -58,7 +58,6 @@ def main() -> None:
     from ticketbot.api import BUNDLED_TICKETS
     from ticketbot.api.classifier import DepartmentClassifier
     from ticketbot.api.training import DEPARTMENT_SPEC
-
     from ticketbot.ml.training import read_labelled_csv, train_and_save
     from ticketbot.paths import shipped_model
 

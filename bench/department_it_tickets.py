@@ -77,8 +77,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from sklearn.model_selection import train_test_split
-    from ticketbot.api.training import DEPARTMENT_SPEC
 
+    from ticketbot.api.training import DEPARTMENT_SPEC
     from ticketbot.ml.evaluation import classification_report
     from ticketbot.ml.training import read_labelled_csv, train
 

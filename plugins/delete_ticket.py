@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ticketbot.plugins.entities import TICKET_NUMBER_FORMS
-from ticketbot.plugins.read_ticket import show_ticket
-
 from ticketbot import hookimpl
 from ticketbot.client import TicketNotFound
 from ticketbot.dialogue import Turn
 from ticketbot.intents import Intent, examples_from_csv
 from ticketbot.nlu.variants import combine, generate
+from ticketbot.plugins.entities import TICKET_NUMBER_FORMS
+from ticketbot.plugins.read_ticket import show_ticket
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "delete_ticket.csv"
 

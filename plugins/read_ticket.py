@@ -6,12 +6,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ticketbot.plugins.entities import TICKET_NUMBER_FORMS
-
 from ticketbot import hookimpl
 from ticketbot.dialogue import Turn
 from ticketbot.intents import Intent, examples_from_csv
 from ticketbot.nlu.variants import combine, generate
+from ticketbot.plugins.entities import TICKET_NUMBER_FORMS
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "read_ticket.csv"
 RECENT = 10

@@ -83,6 +83,7 @@ def api_settings(database_url: str):
 def client(api_settings):
     """A TestClient on a fresh app (lifespan run, so the model and tables are loaded)."""
     from fastapi.testclient import TestClient
+
     from ticketbot.api.app import create_app
 
     with TestClient(create_app(api_settings)) as test_client:

@@ -678,7 +678,7 @@ def _manifest_entry(kind: str, path: Path | None, manifest: dict[str, Any]) -> d
         "trained_at": manifest.get("trained_at"),
         "rows": (manifest.get("data") or {}).get("rows"),
         "cv": manifest.get("cv"),
-        "sklearn_version": manifest.get("sklearn_version"),
+        "trained_with": manifest.get("trained_with"),
     }
     if "threshold" in manifest:
         entry["threshold"] = manifest["threshold"]

@@ -371,7 +371,7 @@ def run_shell(api_url: str | None = None, model: Path | None = None) -> int:
 
 
 def _verify_intent_model(model: Path) -> None:
-    """Refuse a bad model file before anything starts (it is never unpickled)."""
+    """Refuse a bad model file before anything starts (hash, format and analyzers)."""
     from ticketbot.ml.store import verify_model_file
     from ticketbot.nlu.loader import RETRAIN_INTENT
 

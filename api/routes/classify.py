@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+
 from ticketbot.api.auth import Caller
 from ticketbot.api.errors import problem_responses
 from ticketbot.api.schemas import Classification, ClassifyRequest

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import peewee
 from fastapi import APIRouter, Depends, Response
+
 from ticketbot.api.schemas import Health
 from ticketbot.api.service import Service, get_service
 

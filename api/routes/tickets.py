@@ -7,6 +7,7 @@ from typing import Annotated
 import peewee
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from starlette.concurrency import run_in_threadpool
+
 from ticketbot.api.auth import Caller, CanCreate, CanDelete
 from ticketbot.api.classifier import Routing
 from ticketbot.api.errors import problem_responses

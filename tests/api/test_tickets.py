@@ -69,9 +69,9 @@ def test_a_text_with_nothing_to_route_is_flagged(client, text):
 
 def test_review_threshold_setting_overrides_the_manifest(api_settings):
     from fastapi.testclient import TestClient
-    from ticketbot.api.app import create_app
 
     from tests.conftest import new_key
+    from ticketbot.api.app import create_app
 
     settings = api_settings.model_copy(update={"review_threshold": 1.0})
     with TestClient(create_app(settings)) as strict:

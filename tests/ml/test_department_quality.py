@@ -6,7 +6,6 @@ from pathlib import Path
 
 from ticketbot.api import BUNDLED_TICKETS
 from ticketbot.api.classifier import DepartmentClassifier
-
 from ticketbot.ml.evaluation import classification_report
 from ticketbot.ml.text import normalize
 from ticketbot.ml.training import read_labelled_csv

@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 
 import pytest
-from ticketbot.api.classifier import DepartmentClassifier, review_figures
 
 from tests.support import REPO
+from ticketbot.api.classifier import DepartmentClassifier, review_figures
 from ticketbot.paths import shipped_model
 
 INDEPENDENT = REPO / "tests" / "data" / "independent"

@@ -91,19 +91,19 @@ def test_a_block_is_left_out_below_its_min_rows():
 
 @pytest.mark.parametrize("cache_size", [1 << 16, 3])
 def test_word_cache_changes_no_prediction_and_is_not_saved(cache_size, monkeypatch):
-    import pickle
-
-    from ticketbot.ml import linear
+    from ticketbot.ml import codec, linear
+    from ticketbot.ml.store import model_state
 
     monkeypatch.setattr(linear, "WORD_CACHE_SIZE", cache_size)
     model = train(SPEC, TEXTS, LABELS).model
-    saved = pickle.dumps(model)
+    saved = codec.dumps(model_state(model))
     cold = model.predict_proba_many(TEXTS)
     sizes = [len(block._word_columns) for block in model.blocks]
     assert 0 < max(sizes) <= cache_size  # filled up, and bounded
     np.testing.assert_array_equal(model.predict_proba_many(TEXTS), cold)
-    assert pickle.dumps(model) == saved
-    np.testing.assert_array_equal(pickle.loads(saved).predict_proba_many(TEXTS), cold)
+    assert codec.dumps(model_state(model)) == saved
+    reloaded = linear.classifier_from_state(codec.Schema(codec.loads(saved), "model"))
+    np.testing.assert_array_equal(reloaded.predict_proba_many(TEXTS), cold)
 
 
 def reference_and_compiled(spec: TrainingSpec, labels: list[str]):

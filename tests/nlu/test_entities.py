@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ticketbot.plugins.entities import department, only_number, several_ticket_numbers, ticket_id
 
 

@@ -28,7 +28,7 @@ def test_shipped_manifest():
     }
     assert 0 < manifest["threshold"] < 1
     assert manifest["cv"]["folds"] == 5 and manifest["cv"]["macro_f1"] > 0.5
-    assert len(manifest["data"]["sha256"]) == 64 and manifest["sklearn_version"]
+    assert len(manifest["data"]["sha256"]) == 64 and manifest["trained_with"]["scikit-learn"]
 
 
 def test_shipped_model_matches_the_built_in_plugins(monkeypatch):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 import ticketbot.plugins.create_ticket
 import ticketbot.plugins.delete_ticket
 import ticketbot.plugins.read_ticket
-
 from ticketbot.intents import Intent
 from ticketbot.testing import ContractViolation, assert_plugin_contract
 

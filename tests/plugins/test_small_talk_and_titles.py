@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from ticketbot.plugins.create_ticket import problem_in, title_and_description
 from ticketbot.plugins.small_talk import small_talk_kind
-
 from ticketbot.testing import ScriptedChannel, make_turn, plugins_with
 
 

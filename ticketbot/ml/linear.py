@@ -2,20 +2,20 @@
 
 :func:`ticketbot.ml.training.compile_model` builds it from the fitted scikit-learn parts
 (vectorizers, linear model, calibrator); its probabilities equal theirs (a test checks it).
-It holds only plain Python values and numpy arrays, which is what the restricted unpickler
-in :mod:`ticketbot.ml.store` allows.
+It is saved as plain data (:meth:`LinearTextClassifier.to_state`) and rebuilt only after the
+whole structure is checked (:meth:`LinearTextClassifier.from_state`, :mod:`ticketbot.ml.codec`).
 """
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from itertools import repeat
 
 import numpy as np
 
-from ticketbot.ml.text import Analyzer
+from ticketbot.ml.codec import InvalidModelData, Schema, encode_array
+from ticketbot.ml.text import KINDS, Analyzer
 
 WORD_CACHE_SIZE = 1 << 16
 """Distinct words whose character n-gram columns a block keeps (16 MiB at most, measured)."""
@@ -39,15 +39,6 @@ class TfidfBlock:
 
     def __post_init__(self) -> None:
         self._word_columns: dict[str, np.ndarray] = {}
-
-    def __getstate__(self) -> dict:
-        # The per-word cache is rebuilt as texts come: it is never pickled.
-        return {k: v for k, v in self.__dict__.items() if k != "_word_columns"}
-
-    def __setstate__(self, state: dict) -> None:
-        # Keys interned as pickle's default does: saving a loaded model gives the same bytes.
-        self.__dict__.update((sys.intern(key), value) for key, value in state.items())
-        self._word_columns = {}
 
     def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the (columns, values) of the non-zero TF-IDF features of ``text``."""
@@ -162,3 +153,89 @@ class LinearTextClassifier:
     def predict(self, text: str) -> str:
         """The most probable class of ``text``."""
         return self.rank(text, top=1)[0][0]
+
+
+def _analyzer_state(analyzer: Analyzer) -> dict:
+    return {
+        "kind": analyzer.kind,
+        "ngram_min": analyzer.ngram_min,
+        "ngram_max": analyzer.ngram_max,
+        "tokens": analyzer.tokens,
+        "max_chars": analyzer.max_chars,
+    }
+
+
+def _analyzer_from(data: Schema) -> Analyzer:
+    try:
+        return Analyzer(
+            data.str("kind", KINDS),
+            data.int("ngram_min", 1, 10),
+            data.int("ngram_max", 1, 10),
+            data.int("tokens", 1, 1000),
+            data.int("max_chars", 1, 1_000_000),
+        )
+    except ValueError as error:
+        if isinstance(error, InvalidModelData):
+            raise
+        raise InvalidModelData(f"{data.where}: {error}") from None
+
+
+def classifier_state(model: LinearTextClassifier) -> dict:
+    """``model`` as plain data (see :mod:`ticketbot.ml.codec`)."""
+    return {
+        "classes": list(model.classes),
+        "blocks": [
+            {
+                "analyzer": _analyzer_state(block.analyzer),
+                "vocabulary": dict(block.vocabulary),
+                "idf": encode_array(block.idf),
+                "offset": block.offset,
+                "sublinear_tf": bool(block.sublinear_tf),
+                "weight": float(block.weight),
+            }
+            for block in model.blocks
+        ],
+        "heads": [
+            {
+                "coef": encode_array(head.coef),
+                "intercept": encode_array(head.intercept),
+                "weight": float(head.weight),
+            }
+            for head in model.heads
+        ],
+    }
+
+
+def classifier_from_state(data: Schema) -> LinearTextClassifier:
+    """A classifier rebuilt from plain data, every part checked first."""
+    classes = data.strings("classes")
+    blocks, offset = [], 0
+    for index, raw in enumerate(data.list("blocks", limit=16)):
+        block = Schema(raw, f"{data.where}.blocks[{index}]")
+        idf = block.array("idf", (None,), "float64")
+        if block.int("offset", 0, 2**31) != offset:
+            raise InvalidModelData(f"{block.where}.offset: expected {offset}")
+        blocks.append(
+            TfidfBlock(
+                _analyzer_from(block.schema("analyzer")),
+                block.vocabulary("vocabulary", len(idf)),
+                idf,
+                offset,
+                block.bool("sublinear_tf"),
+                block.float("weight"),
+            )
+        )
+        offset += len(idf)
+    heads = []
+    for index, raw in enumerate(data.list("heads", limit=16)):
+        head = Schema(raw, f"{data.where}.heads[{index}]")
+        heads.append(
+            LinearHead(
+                head.array("coef", (offset, len(classes)), "float32"),
+                head.array("intercept", (len(classes),), "float64"),
+                head.float("weight"),
+            )
+        )
+    if not heads:
+        raise InvalidModelData(f"{data.where}.heads: a classifier needs at least one head")
+    return LinearTextClassifier(blocks, heads, classes)

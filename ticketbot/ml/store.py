@@ -1,17 +1,18 @@
-"""Saving and loading pickled models with the manifest that vouches for them.
+"""Saving and loading model files with the manifest that vouches for them.
 
-A pickle runs code when it is loaded, so :func:`load_model` only unpickles a file whose
-SHA-256 and scikit-learn version match its manifest, and even then through an unpickler that
-can build nothing but numpy arrays and ticketbot's own model classes.
+A model file is plain data (:mod:`ticketbot.ml.codec`): :func:`load_model` reads only a file
+whose SHA-256 matches its manifest and whose format and analyzers this ticketbot knows, with
+an unpickler that builds no class at all, then checks the whole structure before making the
+model. What prediction depends on is the model format and the analyzer version, not the
+scikit-learn that trained the model: the manifest records the training versions
+(``trained_with``) as provenance only.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import pickle
 import platform
 import tempfile
 from datetime import UTC, datetime
@@ -21,40 +22,16 @@ from typing import Any
 
 from ticketbot.ml.text import ANALYZER_VERSION
 
-MANIFEST_FORMAT = 1
-
-# (module, name) pairs the model unpickler may build. Anything else is refused.
-_ALLOWED_GLOBALS = {
-    ("numpy", "dtype"),
-    ("numpy", "ndarray"),
-    ("numpy._core.numeric", "_frombuffer"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.numeric", "_frombuffer"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.multiarray", "scalar"),
-    ("ticketbot.ml.text", "Analyzer"),
-    ("ticketbot.ml.linear", "TfidfBlock"),
-    ("ticketbot.ml.linear", "LinearHead"),
-    ("ticketbot.ml.linear", "LinearTextClassifier"),
-    ("ticketbot.nlu.model", "IntentModel"),
-}
+MANIFEST_FORMAT = 2
+MODEL_TYPES = {"department": "linear_text_classifier", "intent": "intent_model"}
+"""What the plain data of each kind of model must be."""
 
 
 class ModelError(Exception):
-    """A model file is missing, altered, or made for other library versions.
+    """A model file is missing, altered, not a model, or made for another format.
 
     The message always says what to do (usually: which ``ticketbot train`` command to run).
     """
-
-
-class _ModelUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _ALLOWED_GLOBALS:
-            raise pickle.UnpicklingError(
-                f"model file wants to build {module}.{name}, which a model never contains"
-            )
-        return super().find_class(module, name)
 
 
 def manifest_path(model_path: Path) -> Path:
@@ -85,25 +62,43 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def model_state(model: Any) -> dict[str, Any]:
+    """A model (a classifier, or an object with ``to_state()``) as the plain data of a file."""
+    from ticketbot.ml.codec import FORMAT_VERSION
+    from ticketbot.ml.linear import LinearTextClassifier, classifier_state
+
+    if isinstance(model, LinearTextClassifier):
+        state = {"type": "linear_text_classifier", **classifier_state(model)}
+    else:
+        state = model.to_state()
+    return {"format": FORMAT_VERSION, **state}
+
+
 def save_model(model: Any, path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Pickle ``model`` to ``path`` and write its manifest beside it.
+    """Save ``model`` as plain data to ``path`` and write its manifest beside it.
 
     ``manifest`` carries what the caller knows (kind, labels, data hash, CV figures...); this
-    function adds the file name and hash, library versions and the save date, and returns the
-    complete manifest. Both files are replaced atomically.
+    function adds the file name and hash, the model format and analyzer versions, the library
+    versions that trained it (provenance) and the save date, and returns the complete
+    manifest. Both files are replaced atomically.
     """
+    from ticketbot.ml.codec import FORMAT_VERSION, dumps
+
     path = Path(path)
-    payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    payload = dumps(model_state(model))
     sha256 = hashlib.sha256(payload).hexdigest()
     full = {
         "format": MANIFEST_FORMAT,
         **manifest,
         "model_file": path.name,
         "sha256": sha256,
-        "sklearn_version": installed_version("scikit-learn"),
-        "numpy_version": installed_version("numpy"),
-        "python_version": platform.python_version(),
+        "model_format": FORMAT_VERSION,
         "analyzer_version": ANALYZER_VERSION,
+        "trained_with": {
+            "scikit-learn": installed_version("scikit-learn"),
+            "numpy": installed_version("numpy"),
+            "python": platform.python_version(),
+        },
         "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     stamp = datetime.now(UTC).strftime("%Y%m%d")
@@ -134,8 +129,8 @@ def verify_model_file(path: Path, *, kind: str, retrain: str) -> tuple[bytes, di
     ``kind`` is the expected manifest ``kind`` ("department", "intent"); ``retrain`` is the
     command that rebuilds the model, quoted in every error so the user knows what to do.
     Returns the file's bytes and its manifest. Raises :class:`ModelError` when the file is
-    missing, its manifest is missing or of another kind, its hash differs, or it was made
-    with another scikit-learn version.
+    missing, its manifest is missing or of another kind, its hash differs, or it is in
+    another model format or was made with other analyzers.
     """
     path = Path(path)
     fix = f"Run `{retrain}` to rebuild it."
@@ -155,24 +150,44 @@ def verify_model_file(path: Path, *, kind: str, retrain: str) -> tuple[bytes, di
             f"{path} does not match the SHA-256 in its manifest: the file was modified or "
             f"replaced, so it is not loaded. {fix}"
         )
-    installed = installed_version("scikit-learn")
-    if manifest.get("sklearn_version") != installed:
+    from ticketbot.ml.codec import FORMAT_VERSION
+
+    if manifest.get("model_format") != FORMAT_VERSION:
         raise ModelError(
-            f"{path} was trained with scikit-learn {manifest.get('sklearn_version')} but "
-            f"{installed} is installed. {fix}"
+            f"{path} is in model format {manifest.get('model_format')!r}, and this ticketbot "
+            f"reads format {FORMAT_VERSION}. {fix}"
         )
     if manifest.get("analyzer_version") != ANALYZER_VERSION:
         raise ModelError(f"{path} was made by another version of ticketbot's analyzers. {fix}")
     return payload, manifest
 
 
+def _builder(state_type: Any) -> Any:
+    from ticketbot.ml.linear import classifier_from_state
+    from ticketbot.nlu.model import IntentModel
+
+    builders = {
+        "linear_text_classifier": classifier_from_state,
+        "intent_model": IntentModel.from_state,
+    }
+    return builders.get(state_type)
+
+
 def load_model(path: Path, *, kind: str, retrain: str) -> tuple[Any, dict[str, Any]]:
-    """Load a model after :func:`verify_model_file`, with the restricted unpickler."""
+    """Load a model after :func:`verify_model_file`: plain data only, every part checked
+    before the model is made. Anything else is refused with a :class:`ModelError`."""
+    from ticketbot.ml.codec import InvalidModelData, Schema, loads
+
     payload, manifest = verify_model_file(path, kind=kind, retrain=retrain)
     try:
-        model = _ModelUnpickler(io.BytesIO(payload)).load()
-    except Exception as error:  # noqa: BLE001 - any unpickling failure means "refuse"
-        raise ModelError(
-            f"{path} could not be loaded ({error}). Run `{retrain}` to rebuild it."
-        ) from None
+        state = loads(payload)
+        expected = MODEL_TYPES.get(kind)
+        if expected is not None and state.get("type") != expected:
+            raise InvalidModelData(f"a {kind} model is a {expected}, not {state.get('type')!r:.40}")
+        build = _builder(state.get("type"))
+        if build is None:
+            raise InvalidModelData(f"unknown model type {state.get('type')!r:.40}")
+        model = build(Schema(state, "model"))
+    except InvalidModelData as error:
+        raise ModelError(f"{path} is refused: {error}. Run `{retrain}` to rebuild it.") from None
     return model, manifest

@@ -38,6 +38,33 @@ class IntentModel:
     language: LinearTextClassifier | None
     threshold: float
 
+    def to_state(self) -> dict[str, Any]:
+        """The model as plain data (see :mod:`ticketbot.ml.codec`)."""
+        from ticketbot.ml.linear import classifier_state
+
+        return {
+            "type": "intent_model",
+            "intents": classifier_state(self.intents) if self.intents is not None else None,
+            "language": classifier_state(self.language) if self.language is not None else None,
+            "threshold": float(self.threshold),
+        }
+
+    @classmethod
+    def from_state(cls, data: Any) -> IntentModel:
+        """The model rebuilt from plain data, every part checked first."""
+        from ticketbot.ml.codec import InvalidModelData
+        from ticketbot.ml.linear import classifier_from_state
+
+        intents, language = data.optional_schema("intents"), data.optional_schema("language")
+        threshold = data.float("threshold")
+        if not 0.0 <= threshold <= 1.0:
+            raise InvalidModelData(f"{data.where}.threshold: expected a number from 0 to 1")
+        return cls(
+            classifier_from_state(intents) if intents else None,
+            classifier_from_state(language) if language else None,
+            threshold,
+        )
+
     def detect_language(self, text: str) -> str | None:
         """``"fr"`` or ``"en"`` when the line says which, else None (numbers, "ticket 8",
         "ok", product names: words shared by both languages carry no signal)."""
