@@ -90,9 +90,11 @@ class Bot:
             entry.intent.handler(turn)
         except ConversationEnded:
             self.end()
+        except KeyboardInterrupt:
+            raise  # Ctrl-C cancels the current line (the channel decides what that means)
         except ApiProblem as problem:
             self.channel.say(problem.message(turn.language))
-        except Exception:  # noqa: BLE001 - a plugin's bug must not end the conversation
+        except BaseException:  # noqa: BLE001 - not even SystemExit from a plugin ends the bot
             log.exception("handler of intent %r (plugin %r) failed", parse.intent, entry.plugin)
             turn.say(
                 fr=f"Désolé, le plugin « {entry.plugin} » a rencontré une erreur ; "
@@ -109,7 +111,9 @@ class Bot:
     def _fallback(self, turn: Turn) -> None:
         try:
             reply = self.plugins.manager.hook.fallback_reply(turn=turn)
-        except Exception:  # noqa: BLE001
+        except KeyboardInterrupt:
+            raise
+        except BaseException:  # noqa: BLE001 - a plugin's bug must not end the conversation
             log.exception("fallback_reply failed")
             reply = None
         self.channel.say(

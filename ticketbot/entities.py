@@ -68,7 +68,9 @@ class EntityExtractors:
                     continue
                 try:
                     value = extractor(text)
-                except Exception:  # noqa: BLE001 - one plugin's bug must not stop the bot
+                except KeyboardInterrupt:
+                    raise
+                except BaseException:  # noqa: BLE001 - one plugin's bug must not stop the bot
                     log.warning(
                         "entity extractor %r of plugin %r failed", name, plugin, exc_info=True
                     )

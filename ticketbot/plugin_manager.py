@@ -75,9 +75,9 @@ class Plugins:
             staged = IntentRegistry()
             try:
                 function(register=lambda intent, _s=staged, _p=plugin_name: _s.register(intent, _p))
-            except IntentConflict:
+            except (IntentConflict, KeyboardInterrupt):
                 raise
-            except Exception as error:  # noqa: BLE001 - a broken plugin must not stop the bot
+            except BaseException as error:  # noqa: BLE001 - a broken plugin must not stop the bot
                 self._fail(plugin_name, error)
                 continue
             for entry in staged:
@@ -99,7 +99,9 @@ class Plugins:
                 checked = EntityExtractors()
                 for name, extractor, when_expected in staged:
                     checked.register(name, extractor, plugin_name, when_expected=when_expected)
-            except Exception as error:  # noqa: BLE001
+            except KeyboardInterrupt:
+                raise
+            except BaseException as error:  # noqa: BLE001
                 self._fail(plugin_name, error)
                 continue
             for name, extractor, when_expected in staged:
@@ -194,7 +196,9 @@ def _load(plugins: Plugins, entry_point: EntryPoint) -> None:
     try:
         plugin = entry_point.load()
         plugins.manager.register(plugin, name=entry_point.name)
-    except Exception as error:  # noqa: BLE001 - report and go on without this plugin
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # noqa: BLE001 - report and go on without this plugin
         problem = PluginProblem(entry_point.name, distribution, f"{type(error).__name__}: {error}")
         log.warning("%s", problem)
         plugins.problems.append(problem)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -56,6 +57,31 @@ INTRO = {
 }
 
 
+# Escape sequences (CSI, OSC, and any other ESC-introduced one), then every control or
+# direction-changing character but newline and tab. Text from the API (a shared database,
+# a remote server) or from a plugin must not clear the screen, retitle the window or
+# reorder what the user reads.
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]"
+)
+_UNSAFE_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def terminal_safe(text: str) -> Text:
+    """``text`` as rich ``Text`` (never read as markup) with escape sequences removed and
+    control and bidi characters shown as ``\\x..`` / ``\\u....``."""
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    text = _UNSAFE_CHARACTERS.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
+    return Text(text)
+
+
 class ConsoleChannel:
     """The :class:`ticketbot.dialogue.Channel` of the console."""
 
@@ -63,20 +89,21 @@ class ConsoleChannel:
         self.app = app
 
     def say(self, text: str) -> None:
-        self.app.poutput(text)
+        self.app.poutput(terminal_safe(text))
 
     def ask(self, prompt: str) -> str | None:
         try:
-            return self.app.read_input(f"{prompt} ")
+            return self.app.read_input(f"{terminal_safe(prompt).plain} ")
         except (EOFError, KeyboardInterrupt):
             self.app.poutput("")
             return None
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        table = Table(*columns, title=Text(title), title_justify="left")
+        table = Table(title=terminal_safe(title), title_justify="left")
+        for column in columns:
+            table.add_column(terminal_safe(column))
         for row in rows:
-            # Text(): user data is never read as rich markup.
-            table.add_row(*(Text(cell) for cell in row))
+            table.add_row(*(terminal_safe(cell) for cell in row))
         self.app.poutput(table)
 
 
@@ -171,7 +198,7 @@ class TicketShell(cmd2.Cmd):
         language = self._console_language(statement.command)
         topic = statement.args.strip()
         if topic:
-            self.poutput(self._help_topic(topic, language) or "")
+            self.poutput(terminal_safe(self._help_topic(topic, language) or ""))
             return
         fr = language == "fr"
         lines = [
@@ -197,7 +224,7 @@ class TicketShell(cmd2.Cmd):
             if fr
             else "Commands: help, plugins (installed plugins), quit."
         )
-        self.poutput("\n".join(lines))
+        self.poutput(terminal_safe("\n".join(lines)))
 
     def _help_topic(self, topic: str, language: str = "en") -> str | None:
         topic = topic.casefold()
@@ -219,7 +246,7 @@ class TicketShell(cmd2.Cmd):
         """List the installed plugins with their intents and hooks."""
         from ticketbot.reports import plugins_text
 
-        self.poutput(plugins_text(self.bot.plugins.describe()))
+        self.poutput(terminal_safe(plugins_text(self.bot.plugins.describe())))
 
     def do_quit(self, statement: cmd2.Statement) -> bool:
         """Leave the bot."""

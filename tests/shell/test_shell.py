@@ -308,3 +308,54 @@ def test_several_numbers_to_delete_are_taken_one_at_a_time(console):
 def test_test_is_not_a_description(console):
     output = console.send("nouveau ticket", "test", "mon imprimante bourre")
     assert console.api.get_ticket(created_id(output))["title"] == "Mon imprimante bourre"
+
+
+def test_escape_sequences_from_the_database_never_reach_the_terminal(console, tmp_path):
+    import sqlite3
+
+    ticket = console.api.create_ticket("Écran noir", "desc")
+    # The API refuses control characters; a shared database written by something else may not.
+    with sqlite3.connect(tmp_path / "tickets.db") as db:
+        db.execute(
+            "UPDATE ticket SET title = ?, description = ? WHERE id = ?",
+            ("Écran \x1b]0;pwned\x07noir \x1b[2J\u202eevil", "\x1b[31mrouge\x1b[0m", ticket["id"]),
+        )
+    output = console.send(f"montre le ticket {ticket['id']}") + console.send("liste les tickets")
+    assert "\x1b]0;" not in output and "\x1b[2J" not in output and "\u202e" not in output
+    assert "\x1b[31m" not in output and "rouge" in output and "\\u202eevil" in output
+
+
+class _Exiting:
+    from ticketbot import hookimpl
+
+    @hookimpl
+    def register_intents(self, register):
+        from ticketbot.intents import Intent
+
+        def handler(turn):
+            raise SystemExit(3)
+
+        register(
+            Intent(
+                name="exit_now",
+                description={"fr": "quitter brutalement", "en": "exit abruptly"},
+                examples={
+                    "fr": [f"plugin qui sort numéro {i}" for i in range(12)],
+                    "en": [f"plugin that exits number {i}" for i in range(12)],
+                },
+                handler=handler,
+            )
+        )
+
+
+def test_a_plugin_raising_system_exit_does_not_end_the_bot(live_api):
+    from ticketbot.testing import ScriptedChannel, make_turn, plugins_with
+
+    plugins = plugins_with(_Exiting())
+    bot = Bot(plugins, live_api, ScriptedChannel(), lambda: None)
+    turn = make_turn(
+        "plugin qui sort", "exit_now", api=live_api, channel=bot.channel, plugins=plugins
+    )
+    bot._parser = type("P", (), {"parse": lambda self, text, language="fr": turn.parse})()
+    bot.handle("plugin qui sort")
+    assert "a rencontré une erreur" in bot.channel.transcript and not bot.ended
