@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import peewee
@@ -70,6 +71,14 @@ def close_database(database: peewee.Database) -> None:
         database.close_all()
     elif not database.is_closed():
         database.close()
+
+
+_PASSWORD = re.compile(r"^(?P<head>[a-zA-Z][\w+.-]*://[^:/@]*:)[^@]*(?P<tail>@)")
+
+
+def redacted(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***`` (for messages and logs)."""
+    return _PASSWORD.sub(r"\g<head>***\g<tail>", url)
 
 
 def describe(database: peewee.Database) -> str:

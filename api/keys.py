@@ -26,7 +26,7 @@ from ticketbot.api.settings import Settings
 ROLES = ("requester", "agent", "admin")
 KEY_PREFIX = "tb_"
 PREFIX_LENGTH = len(KEY_PREFIX) + 8
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}")  # the whole name: fullmatch
 
 
 class ApiKeyError(ValueError):
@@ -65,7 +65,7 @@ class KeyStore:
         """Create a key; returns it (the only time it is visible) with its principal."""
         if role not in ROLES:
             raise ApiKeyError(f"role must be one of {', '.join(ROLES)} (got {role!r})")
-        if not _NAME.match(name or ""):
+        if not _NAME.fullmatch(name or ""):
             raise ApiKeyError("name must be 1-100 letters, digits, '.', '_', '-' or '@'")
         api_key = self.models.api_key
         with self.models.database.connection_context(), self.models.database.atomic():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -21,7 +22,7 @@ TITLE_PATTERN = (
     r"[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
 )
 DESCRIPTION_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
-FILTER_PATTERN = r"^[^\u0000-\u001f\u007f]*$"
+FILTER_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
 
 
 def _valid_unicode(value: str, field: str) -> None:
@@ -31,11 +32,19 @@ def _valid_unicode(value: str, field: str) -> None:
         raise ValueError(f"{field} must be valid Unicode text (no lone surrogates)") from None
 
 
+def _visible(value: str) -> bool:
+    """True when ``value`` shows something: not only spaces, zero-width, format or
+    combining characters."""
+    return any(not c.isspace() and unicodedata.category(c)[0] not in "CM" for c in value)
+
+
 def _clean_title(value: str) -> str:
     _valid_unicode(value, "title")
     value = value.strip()
     if not value:
         raise ValueError("title must not be blank")
+    if not _visible(value):
+        raise ValueError("title must show some text, not only invisible or combining characters")
     if _TITLE_FORBIDDEN.search(value):
         raise ValueError("title must be one line without control characters")
     return value

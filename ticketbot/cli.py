@@ -755,7 +755,7 @@ def _key_store(database_url: str | None) -> Iterator[Any]:
     """The key store of the database, with database and key errors as one clear line."""
     import peewee
 
-    from ticketbot.api.db import DatabaseConfigError
+    from ticketbot.api.db import DatabaseConfigError, redacted
     from ticketbot.api.keys import ApiKeyError, open_key_store
 
     settings = _api_settings(database_url=database_url)
@@ -765,7 +765,9 @@ def _key_store(database_url: str | None) -> Iterator[Any]:
     except (DatabaseConfigError, ApiKeyError) as error:
         raise CommandError(str(error)) from None
     except peewee.PeeweeException as error:
-        raise CommandError(f"cannot use the database {settings.database_url}: {error}") from None
+        raise CommandError(
+            f"cannot use the database {redacted(settings.database_url)}: {error}"
+        ) from None
 
 
 def _run_keys_create(args: argparse.Namespace) -> int:

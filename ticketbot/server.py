@@ -58,7 +58,7 @@ def preflight(settings: Any, host: str) -> tuple[str, Any, int | None]:
     import peewee
 
     from ticketbot.api.classifier import DepartmentClassifier
-    from ticketbot.api.db import DatabaseConfigError, connect_database, describe
+    from ticketbot.api.db import DatabaseConfigError, connect_database, describe, redacted
     from ticketbot.api.keys import open_key_store
     from ticketbot.ml.store import ModelError
 
@@ -81,7 +81,7 @@ def preflight(settings: Any, host: str) -> tuple[str, Any, int | None]:
         raise ServeError(
             f"refusing to listen on {host} (reachable from other machines) while no API key "
             "exists: create one first with `ticketbot keys create --name NAME --role admin "
-            f"--database-url {settings.database_url}`"
+            f"--database-url {redacted(settings.database_url)}`"
         )
     return where, classifier, keys
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import peewee
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from ticketbot.api.auth import Caller, CanCreate, CanDelete
@@ -18,7 +19,19 @@ from ticketbot.api.service import Service, get_service
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
-TicketId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Ticket number")]
+
+def _digits_only(value: object) -> object:
+    """Ticket numbers in paths are plain digits: "+1", " 1" and "1_0" are not ticket 1 or 10."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("a ticket number is written with digits only, e.g. /tickets/42")
+    return value
+
+
+TicketId = Annotated[
+    int,
+    BeforeValidator(_digits_only),
+    Path(ge=1, le=2**63 - 1, description="Ticket number (digits only)"),
+]
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
@@ -121,7 +134,12 @@ def list_tickets(
     if status:
         query = query.where(ticket.status == status)
     if q and q.strip():
-        query = query.where(ticket.search_text.contains(search_key(q.strip())))
+        key = search_key(q.strip())
+        if not any(c.isalnum() for c in key):
+            raise HTTPException(
+                422, "q must contain letters or digits to search for (it had only marks)"
+            )
+        query = query.where(ticket.search_text.contains(key))
     with service.database.connection_context():
         service.ensure_schema()
         total = query.count()

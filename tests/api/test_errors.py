@@ -134,3 +134,27 @@ def test_lone_surrogates_are_422(client):
         "/tickets", content=b'{"title": "\\udb38abc"}', headers={"content-type": "application/json"}
     )
     assert_problem(response, 422)
+
+
+@pytest.mark.parametrize("path", ["/tickets/+1", "/tickets/%201", "/tickets/1_0", "/tickets/١"])
+def test_ticket_numbers_in_paths_are_digits_only(client, path):
+    response = client.get(path)
+    assert response.status_code == 422, path
+    assert "digits only" in response.text
+
+
+@pytest.mark.parametrize("title", ["\u200b\u200b", "\u0301\u0301", "\ufeff", "a\x85b"])
+def test_invisible_or_c1_titles_are_refused(client, title):
+    response = client.post("/tickets", json={"title": title, "description": ""})
+    assert response.status_code == 422, title
+
+
+@pytest.mark.parametrize("q", ["\u0301\u0301", "\u0300", "???"])
+def test_a_search_with_nothing_to_look_for_is_refused(client, q):
+    client.post("/tickets", json={"title": "Imprimante en panne", "description": ""})
+    response = client.get("/tickets", params={"q": q})
+    assert response.status_code == 422
+
+
+def test_c1_controls_are_refused_in_filters(client):
+    assert client.get("/tickets", params={"department": "IT\x85"}).status_code == 422

@@ -92,3 +92,19 @@ def test_unreachable_database_is_one_clear_line():
     assert result.returncode == 1
     assert "cannot use the database postgresql://postgres@127.0.0.1:1/nowhere" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_key_name_with_a_final_newline_is_refused(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    result = run("keys", "create", "--name", "admin\n", "--role", "admin", "--database-url", url)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+def test_a_database_password_appears_in_no_message(tmp_path: Path):
+    url = f"postgresql://someone:s3cr3t-pw@127.0.0.1:{free_port()}/nothing"
+    listed = run("keys", "list", "--database-url", url)
+    assert listed.returncode == 1
+    assert "s3cr3t-pw" not in listed.stderr + listed.stdout and "***" in listed.stderr
+    from ticketbot.api.db import redacted
+
+    assert redacted(url) == url.replace("s3cr3t-pw", "***")
