@@ -9,13 +9,15 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PROJECT_FILES := setup.cfg pyproject.toml
+HOST ?= 127.0.0.1
+PORT ?= 8000
 EXAMPLE_PLUGIN := plugins/ticketbot-stats
 
 .PHONY: run serve test bench lint models clean help
 
 help:
 	@echo "make run    set up .venv and start the console bot (embedded API, local SQLite)"
-	@echo "make serve  set up .venv and run the ticket API on http://127.0.0.1:8000"
+	@echo "make serve  set up .venv and run the ticket API on http://127.0.0.1:8000 (HOST=, PORT=)"
 	@echo "make test   set up .venv with the test extras and run the whole test suite"
 	@echo "make bench  run the benchmarks and update BENCHMARKS.md"
 	@echo "make models retrain the shipped models from the bundled data"
@@ -40,7 +42,7 @@ run: $(RUN_STAMP)
 	$(BIN)/ticketbot shell
 
 serve: $(RUN_STAMP)
-	$(BIN)/ticketbot serve
+	$(BIN)/ticketbot serve --host $(HOST) --port $(PORT)
 
 test: $(TEST_STAMP)
 	@# A test uninstalls and reinstalls the example plugin; if that run was killed half-way,

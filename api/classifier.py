@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from ticketbot.ml.linear import LinearTextClassifier
-from ticketbot.ml.store import load_model
+from ticketbot.ml.store import load_model, retrain_command
 from ticketbot.ml.text import normalize
 
-RETRAIN_DEPARTMENT = "ticketbot train department"
 DEFAULT_REVIEW_THRESHOLD = 0.5
 """For models whose manifest records no review threshold (trained before it was chosen)."""
 
@@ -76,7 +75,9 @@ class DepartmentClassifier:
     @classmethod
     def load(cls, path: Path, review_threshold: float | None = None) -> DepartmentClassifier:
         """Load and verify a model file; raises ``ModelError`` with what to do."""
-        model, manifest = load_model(path, kind="department", retrain=RETRAIN_DEPARTMENT)
+        model, manifest = load_model(
+            path, kind="department", retrain=retrain_command("department", path)
+        )
         return cls(model, manifest, review_threshold)
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ from ticketbot.ml.training import (
     FeatureSpec,
     Progress,
     TrainingSpec,
-    read_labelled_csv,
+    describe_skipped,
+    read_labelled_rows,
     train_and_save,
 )
 
@@ -38,13 +40,17 @@ def train_department(
     text_column: str = "text",
     label_column: str = "label",
     progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train the department classifier on ``data`` (None: the bundled tickets) into ``out``.
 
-    Returns the manifest written beside ``out``.
+    Rows left out of the CSV (no text or label, ragged) are told to ``warn`` with their line
+    numbers. Returns the manifest written beside ``out``.
     """
     source = Path(data) if data else BUNDLED_TICKETS
-    texts, labels = read_labelled_csv(source, text_column, label_column)
+    texts, labels, skipped = read_labelled_rows(source, text_column, label_column)
+    if skipped and warn is not None:
+        warn(describe_skipped(source, skipped))
     return train_and_save(
         DEPARTMENT_SPEC,
         texts,

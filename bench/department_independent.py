@@ -5,7 +5,7 @@ TF-IDF features (api/training.py DEPARTMENT_SPEC), each calibrated by a temperat
 its own 5-fold out-of-fold scores, each with its own review threshold chosen by the same rule
 from its cross-validated errors. They are measured on the independent ticket sets of
 tests/data/independent/ (written by people who never saw the training data) and on the older
-held-out file tests/data/department_eval.csv. The shipped model is the SVM.
+held-out file api/data/department_eval.csv. The shipped model is the SVM.
 
     python -m bench.department_independent [--no-record]
 """
@@ -24,7 +24,7 @@ from bench.common import REPO, bench_parser, percentile, record
 SETS = {
     "independent test": REPO / "tests" / "data" / "independent" / "departments_test.csv",
     "independent dev": REPO / "tests" / "data" / "independent" / "departments_dev.csv",
-    "regression (written with the training data)": REPO / "tests" / "data" / "department_eval.csv",
+    "regression (written with the training data)": REPO / "api" / "data" / "department_eval.csv",
 }
 SHORT_WORDS = 6
 

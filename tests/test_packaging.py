@@ -17,6 +17,7 @@ from ticketbot.paths import shipped_model
 
 @pytest.mark.e2e
 def test_the_wheel_installs_one_top_level_package_with_its_data(tmp_path: Path):
+    had_build = (REPO / "build").exists()
     subprocess.run(
         [
             sys.executable,
@@ -33,6 +34,10 @@ def test_the_wheel_installs_one_top_level_package_with_its_data(tmp_path: Path):
         timeout=600,
         capture_output=True,
     )
+    if not had_build:  # setuptools builds in the source tree
+        import shutil
+
+        shutil.rmtree(REPO / "build", ignore_errors=True)
     (wheel,) = tmp_path.glob("ticketbot-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/", 1)[0] for name in names if not name.endswith(".dist-info/")}
@@ -47,6 +52,7 @@ def test_the_wheel_installs_one_top_level_package_with_its_data(tmp_path: Path):
         "ticketbot/trained_models/intent.json",
     ):
         assert expected in names, expected
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), "no LICENSE"
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "create_ticket = ticketbot.plugins.create_ticket" in text

@@ -180,9 +180,10 @@ def _add_train(commands: Any) -> None:
         "intent",
         help="train the intent model",
         description="Train the intent model on the examples of every registered plugin, the "
-        "built-in off-topic sentences, and the extra text,label rows of --data if given "
-        "(new labels become new intents). Without --out the model goes to your data "
-        "directory, where `ticketbot shell` and `ticketbot parse` find it.",
+        "built-in off-topic sentences, and the extra text,label rows of --data if given: "
+        "new labels become new intents (lowercase snake_case names, like plugin intents), "
+        "and rows labelled out_of_scope join the off-topic sentences. Without --out the model "
+        "goes to your data directory, where `ticketbot shell` and `ticketbot parse` find it.",
     )
     intent.add_argument("--data", type=Path, help="CSV of extra examples (columns text,label)")
     intent.add_argument("--text-column", default="text", help="(default: %(default)s)")
@@ -206,6 +207,7 @@ def _run_train_department(args: argparse.Namespace) -> int:
             text_column=args.text_column,
             label_column=args.label_column,
             progress=progress,
+            warn=_warn,
         )
     _print_training_summary(manifest, out, env_var="TICKETBOT_DEPARTMENT_MODEL")
     return EXIT_OK
@@ -216,7 +218,11 @@ def _run_train_intent(args: argparse.Namespace) -> int:
     from ticketbot.nlu.training import collect_rows, extra_rows_from_csv, train_intent_model
 
     plugins = _load_plugins()
-    extra = extra_rows_from_csv(args.data, args.text_column, args.label_column) if args.data else []
+    extra = (
+        extra_rows_from_csv(args.data, args.text_column, args.label_column, warn=_warn)
+        if args.data
+        else []
+    )
     rows = collect_rows(plugins.intents, extra)
     out = args.out or user_model_path(rows)
     source = f"registered plugins + {args.data.name}" if args.data else "registered plugins"
@@ -233,6 +239,10 @@ def _run_train_intent(args: argparse.Namespace) -> int:
     if args.data:
         print(f'  parse with it: ticketbot parse --model {out} "TEXT"')
     return EXIT_OK
+
+
+def _warn(message: str) -> None:
+    print(f"ticketbot: warning: {message}", file=sys.stderr)
 
 
 def _load_plugins() -> Any:
@@ -455,7 +465,12 @@ def _add_eval(commands: Any) -> None:
         description="Accuracy, macro-F1, per-class precision/recall/F1 and the confusion "
         "matrix of the department classifier on a labelled CSV.",
     )
-    _add_report_options(department, label_column="label", model_help=DEPARTMENT_MODEL_HELP)
+    _add_report_options(
+        department,
+        label_column="label",
+        model_help=DEPARTMENT_MODEL_HELP,
+        default_data="the held-out tickets that ship with ticketbot",
+    )
     department.set_defaults(handler=_run_eval_department)
     intent = models.add_parser(
         "intent",
@@ -485,9 +500,17 @@ def _add_eval(commands: Any) -> None:
 
 
 def _add_report_options(
-    parser: argparse.ArgumentParser, label_column: str, model_help: str
+    parser: argparse.ArgumentParser,
+    label_column: str,
+    model_help: str,
+    default_data: str | None = None,
 ) -> None:
-    parser.add_argument("--data", type=Path, required=True, help="labelled CSV with a header")
+    if default_data:
+        parser.add_argument(
+            "--data", type=Path, help=f"labelled CSV with a header (default: {default_data})"
+        )
+    else:
+        parser.add_argument("--data", type=Path, required=True, help="labelled CSV with a header")
     parser.add_argument("--text-column", default="text", help="(default: %(default)s)")
     parser.add_argument("--label-column", default=label_column, help="(default: %(default)s)")
     parser.add_argument("--model", type=Path, help=model_help)
@@ -501,12 +524,17 @@ def _add_report_options(
 
 
 def _run_eval_department(args: argparse.Namespace) -> int:
+    from ticketbot.api import HELD_OUT_TICKETS
     from ticketbot.api.classifier import DepartmentClassifier, review_figures
     from ticketbot.ml.evaluation import classification_report
-    from ticketbot.ml.training import read_labelled_csv
+    from ticketbot.ml.training import describe_skipped, read_labelled_rows
 
+    _require_plotting(args)
+    args.data = args.data or HELD_OUT_TICKETS
     classifier = DepartmentClassifier.from_settings(_api_settings(), args.model)
-    texts, labels = read_labelled_csv(args.data, args.text_column, args.label_column)
+    texts, labels, skipped = read_labelled_rows(args.data, args.text_column, args.label_column)
+    if skipped:
+        _warn(describe_skipped(args.data, skipped))
     if not texts:
         raise CommandError(f"{args.data}: no labelled rows to evaluate")
     routings = [classifier.route(text) for text in texts]
@@ -527,6 +555,7 @@ def _run_eval_intent(args: argparse.Namespace) -> int:
     from ticketbot.ml.evaluation import classification_report
     from ticketbot.nlu.evaluation import intent_figures, read_utterances
 
+    _require_plotting(args)
     parser = _intent_parser(args.model or _env_path("TICKETBOT_INTENT_MODEL"))
     try:
         rows = read_utterances(args.data)
@@ -600,6 +629,14 @@ def _run_eval_conversations(args: argparse.Namespace) -> int:
         if args.transcripts:
             print("  " + failure["transcript"].replace("\n", "\n  "))
     return EXIT_OK
+
+
+def _require_plotting(args: argparse.Namespace) -> None:
+    """Fail at once, before any work, when --plot cannot be honoured."""
+    import importlib.util
+
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        raise CommandError("--plot needs matplotlib: pip install 'ticketbot[plot]'")
 
 
 def _finish_eval(report: dict[str, Any], args: argparse.Namespace, title: str) -> None:
@@ -688,13 +725,14 @@ def _manifest_entry(kind: str, path: Path | None, manifest: dict[str, Any]) -> d
 
 
 def _department_model_entry() -> dict[str, Any]:
-    from ticketbot.api.classifier import RETRAIN_DEPARTMENT
-    from ticketbot.ml.store import ModelError, verify_model_file
+    from ticketbot.ml.store import ModelError, retrain_command, verify_model_file
     from ticketbot.paths import shipped_model
 
     path = _env_path("TICKETBOT_DEPARTMENT_MODEL") or shipped_model("department")
     try:
-        _, manifest = verify_model_file(path, kind="department", retrain=RETRAIN_DEPARTMENT)
+        _, manifest = verify_model_file(
+            path, kind="department", retrain=retrain_command("department", path)
+        )
     except ModelError as error:
         return {"kind": "department", "path": str(path), "error": str(error)}
     return _manifest_entry("department", path, manifest)
@@ -740,11 +778,21 @@ def _add_keys(commands: Any) -> None:
     create.add_argument("--role", required=True, choices=["requester", "agent", "admin"])
     create.set_defaults(handler=_run_keys_create)
     listing = actions.add_parser(
-        "list", parents=[database], help="list keys (never the keys themselves)"
+        "list",
+        parents=[database],
+        help="list keys (never the keys themselves)",
+        description="List the keys of the database: name, role, prefix, creation and "
+        "revocation dates. The keys themselves are never stored, so never shown.",
     )
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=_run_keys_list)
-    revoke = actions.add_parser("revoke", parents=[database], help="revoke a key by name")
+    revoke = actions.add_parser(
+        "revoke",
+        parents=[database],
+        help="revoke a key by name",
+        description="Revoke the active key with this name: requests with it get 401 within 5 "
+        "seconds on a running server. The key stays listed, with its revocation date.",
+    )
     revoke.add_argument("name", help="name of the key to revoke")
     revoke.set_defaults(handler=_run_keys_revoke)
     keys.set_defaults(handler=lambda args: _usage(keys))

@@ -22,6 +22,11 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{1,48}[a-z0-9]$")
 Handler = Callable[["Turn"], None]
 
 
+def valid_name(name: object) -> bool:
+    """True for a valid intent name: lowercase ``snake_case``, 3 to 50 characters."""
+    return isinstance(name, str) and bool(_NAME.match(name))
+
+
 class InvalidIntent(ValueError):
     """An intent a plugin tried to register breaks the contract; the message says how."""
 
@@ -61,7 +66,7 @@ class Intent:
 
     def validate(self) -> None:
         """Raise :class:`InvalidIntent` unless the intent is usable."""
-        if not isinstance(self.name, str) or not _NAME.match(self.name):
+        if not valid_name(self.name):
             raise InvalidIntent(
                 f"intent name {self.name!r} must be lowercase snake_case, 3 to 50 characters"
             )

@@ -399,10 +399,9 @@ def run_shell(api_url: str | None = None, model: Path | None = None) -> int:
 
 def _verify_intent_model(model: Path) -> None:
     """Refuse a bad model file before anything starts (hash, format and analyzers)."""
-    from ticketbot.ml.store import verify_model_file
-    from ticketbot.nlu.loader import RETRAIN_INTENT
+    from ticketbot.ml.store import retrain_command, verify_model_file
 
-    verify_model_file(model, kind="intent", retrain=RETRAIN_INTENT)
+    verify_model_file(model, kind="intent", retrain=retrain_command("intent", model))
 
 
 def _first_parser(app: TicketShell, startup: Startup) -> Any:

@@ -29,8 +29,8 @@ def _digits_only(value: object) -> object:
 
 TicketId = Annotated[
     int,
-    BeforeValidator(_digits_only),
     Path(ge=1, le=2**63 - 1, description="Ticket number (digits only)"),
+    BeforeValidator(_digits_only),
 ]
 ServiceDep = Annotated[Service, Depends(get_service)]
 
@@ -135,10 +135,10 @@ def list_tickets(
         query = query.where(ticket.status == status)
     if q and q.strip():
         key = search_key(q.strip())
-        if not any(c.isalnum() for c in key):
-            raise HTTPException(
-                422, "q must contain letters or digits to search for (it had only marks)"
-            )
+        if not key.strip():
+            # Only accents or other combining marks: nothing left to look for, which would
+            # otherwise match every ticket.
+            raise HTTPException(422, "q has nothing to search for once accents are set aside")
         query = query.where(ticket.search_text.contains(key))
     with service.database.connection_context():
         service.ensure_schema()

@@ -149,7 +149,7 @@ def test_invisible_or_c1_titles_are_refused(client, title):
     assert response.status_code == 422, title
 
 
-@pytest.mark.parametrize("q", ["\u0301\u0301", "\u0300", "???"])
+@pytest.mark.parametrize("q", ["\u0301\u0301", "\u0300", " \u0301 "])
 def test_a_search_with_nothing_to_look_for_is_refused(client, q):
     client.post("/tickets", json={"title": "Imprimante en panne", "description": ""})
     response = client.get("/tickets", params={"q": q})

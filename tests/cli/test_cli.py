@@ -207,3 +207,64 @@ def test_a_blank_text_says_what_to_do(command):
     result = run(command, "  ")
     assert result.returncode == 1
     assert f"nothing to {command}" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_training_says_which_rows_it_left_out_and_reads_columns_in_any_case(tmp_path):
+    data = tmp_path / "tickets.csv"
+    rows = "".join(f"imprimante {i} en panne,IT\npaie {i} fausse,HR\n" for i in range(5))
+    data.write_text("TEXT, Label\n" + rows + "sans service,\nvpn,IT,en trop\n")
+    result = subprocess.run(
+        ticketbot_command(
+            "train", "department", "--data", str(data), "--out", str(tmp_path / "m.pkl")
+        ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 rows left out" in result.stderr
+    assert "line 12: no label" in result.stderr and "line 13: 3 fields" in result.stderr
+
+
+def test_intent_labels_from_a_csv_follow_the_naming_rule(tmp_path):
+    data = tmp_path / "extra.csv"
+    data.write_text("text,label\n" + "".join(f"phrase {i},Bad Label\n" for i in range(12)))
+    result = run("train", "intent", "--data", str(data), "--out", str(tmp_path / "i.pkl"))
+    assert (
+        result.returncode == 1 and "snake_case" in result.stderr and "'Bad Label'" in result.stderr
+    )
+
+
+def test_eval_department_uses_the_held_out_tickets_by_default():
+    result = run("eval", "department", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["rows"] >= 200
+
+
+def test_plot_without_matplotlib_fails_before_any_work(monkeypatch):
+    import argparse
+    import importlib.util
+
+    from ticketbot.cli import CommandError, _require_plotting
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(CommandError, match=r"pip install 'ticketbot\[plot\]'"):
+        _require_plotting(argparse.Namespace(plot=Path("m.png")))
+
+
+@pytest.mark.parametrize("action", ["list", "revoke"])
+def test_key_commands_describe_themselves(action):
+    result = run("keys", action, "--help")
+    assert result.returncode == 0 and "\n\n" in result.stdout.split("options:")[0]
+
+
+def test_a_refused_model_names_the_command_that_rebuilds_that_file(tmp_path):
+    from ticketbot.ml.store import retrain_command
+    from ticketbot.paths import shipped_model
+
+    other = tmp_path / "mine.pkl"
+    assert retrain_command("department", other) == (
+        f"ticketbot train department --data YOUR_TICKETS.csv --out {other}"
+    )
+    assert retrain_command("intent", other) == f"ticketbot train intent --out {other}"
+    assert retrain_command("department", shipped_model("department")) == "make models"

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from ticketbot.api import BUNDLED_TICKETS
+from ticketbot.api import BUNDLED_TICKETS, HELD_OUT_TICKETS
 from ticketbot.api.classifier import DepartmentClassifier
 from ticketbot.ml.evaluation import classification_report
 from ticketbot.ml.text import normalize
 from ticketbot.ml.training import read_labelled_csv
 from ticketbot.paths import shipped_model
 
-EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "department_eval.csv"
+EVAL_FILE = HELD_OUT_TICKETS
 
 
 def test_held_out_macro_f1_at_least_085():

@@ -34,6 +34,18 @@ class ModelError(Exception):
     """
 
 
+def retrain_command(kind: str, path: Path) -> str:
+    """The command that rebuilds the model file ``path`` of ``kind`` ("department",
+    "intent"): the shipped ones come with ticketbot, the others are the user's."""
+    from ticketbot.paths import shipped_model
+
+    path = Path(path)
+    if path.resolve() == shipped_model(kind).resolve():
+        return "make models"  # in a checkout; an installed ticketbot is reinstalled
+    data = " --data YOUR_TICKETS.csv" if kind == "department" else ""
+    return f"ticketbot train {kind}{data} --out {path}"
+
+
 def manifest_path(model_path: Path) -> Path:
     """The manifest that describes ``model_path`` (same name, ``.json``)."""
     return Path(model_path).with_suffix(".json")

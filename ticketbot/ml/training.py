@@ -137,34 +137,65 @@ def data_sha256(texts: Sequence[str], labels: Sequence[str]) -> str:
 def read_labelled_csv(
     path: Path, text_column: str = "text", label_column: str = "label"
 ) -> tuple[list[str], list[str]]:
-    """Read ``(texts, labels)`` from a CSV with a header; rows with an empty text or label
-    are skipped. Raises :class:`TrainingDataError` with a clear message on a bad file."""
+    """Read ``(texts, labels)`` from a CSV with a header (see :func:`read_labelled_rows`)."""
+    texts, labels, _ = read_labelled_rows(path, text_column, label_column)
+    return texts, labels
+
+
+def read_labelled_rows(
+    path: Path, text_column: str = "text", label_column: str = "label"
+) -> tuple[list[str], list[str], list[tuple[int, str]]]:
+    """Read ``(texts, labels, skipped)`` from a CSV with a header.
+
+    Column names are matched in any case. Rows with an empty text or label, or with more or
+    fewer fields than the header, are left out and listed in ``skipped`` as ``(line number,
+    reason)``. Raises :class:`TrainingDataError` with a clear message on a bad file.
+    """
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            columns = reader.fieldnames or []
-            missing = [c for c in (text_column, label_column) if c not in columns]
+            reader = csv.reader(handle)
+            header = next(reader, None) or []
+            names = [name.strip().casefold() for name in header]
+            missing = [c for c in (text_column, label_column) if c.casefold() not in names]
             if missing:
                 raise TrainingDataError(
                     f"{path}: no column {', '.join(map(repr, missing))}; the header has "
-                    f"{', '.join(map(repr, columns)) or 'no columns'}. Name the columns with "
+                    f"{', '.join(map(repr, header)) or 'no columns'}. Name the columns with "
                     f"--text-column and --label-column."
                 )
-            texts, labels = [], []
+            text_at, label_at = (
+                names.index(text_column.casefold()),
+                names.index(label_column.casefold()),
+            )
+            texts, labels, skipped = [], [], []
             for row in reader:
-                text = (row.get(text_column) or "").strip()
-                label = (row.get(label_column) or "").strip()
-                if text and label:
-                    texts.append(text)
-                    labels.append(label)
+                line = reader.line_num
+                if not any(field.strip() for field in row):
+                    continue
+                if len(row) != len(header):
+                    skipped.append((line, f"{len(row)} fields where the header has {len(header)}"))
+                    continue
+                text, label = row[text_at].strip(), row[label_at].strip()
+                if not text or not label:
+                    skipped.append((line, "no text" if not text else "no label"))
+                    continue
+                texts.append(text)
+                labels.append(label)
     except FileNotFoundError:
         raise TrainingDataError(f"{path}: no such file") from None
     except UnicodeDecodeError:
         raise TrainingDataError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
     except csv.Error as error:
         raise TrainingDataError(f"{path}: not a valid CSV file ({error})") from None
-    return texts, labels
+    return texts, labels, skipped
+
+
+def describe_skipped(path: Path, skipped: list[tuple[int, str]], shown: int = 10) -> str:
+    """One line saying which rows of ``path`` were left out and why."""
+    listed = "; ".join(f"line {line}: {reason}" for line, reason in skipped[:shown])
+    more = f"; and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    return f"{path}: {len(skipped)} rows left out ({listed}{more})"
 
 
 def check_training_data(labels: Sequence[str], folds: int) -> int:

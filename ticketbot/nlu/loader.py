@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketbot.intents import OUT_OF_SCOPE, IntentRegistry
-from ticketbot.ml.store import ModelError, load_model, read_manifest
+from ticketbot.ml.store import ModelError, load_model, read_manifest, retrain_command
 from ticketbot.ml.training import Progress
 from ticketbot.nlu.model import IntentModel
 from ticketbot.nlu.training import Row, collect_rows, train_intent_model, training_key
@@ -57,7 +57,7 @@ class IntentModelChoice:
 
 def load_intent_model(path: Path) -> tuple[IntentModel, dict[str, Any]]:
     """Load and verify an intent model file; :class:`ModelError` says what to do."""
-    return load_model(path, kind="intent", retrain=RETRAIN_INTENT)
+    return load_model(path, kind="intent", retrain=retrain_command("intent", path))
 
 
 def user_models_dir() -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ticketbot.intents import LANGUAGES, OUT_OF_SCOPE, IntentRegistry
+from ticketbot.intents import LANGUAGES, OUT_OF_SCOPE, IntentRegistry, valid_name
 from ticketbot.ml.store import save_model
 from ticketbot.ml.training import (
     CrossValidation,
@@ -22,7 +22,8 @@ from ticketbot.ml.training import (
     TrainingDataError,
     TrainingSpec,
     data_sha256,
-    read_labelled_csv,
+    describe_skipped,
+    read_labelled_rows,
     train,
 )
 from ticketbot.nlu.model import IntentModel
@@ -125,12 +126,28 @@ def collect_rows(registry: IntentRegistry, extra: Sequence[Row] = ()) -> list[Ro
 
 
 def extra_rows_from_csv(
-    path: Path, text_column: str = "text", label_column: str = "label"
+    path: Path,
+    text_column: str = "text",
+    label_column: str = "label",
+    warn: Callable[[str], None] | None = None,
 ) -> list[Row]:
-    """Extra ``text,label`` examples from a CSV (any labels: new intents or existing ones)."""
-    texts, labels = read_labelled_csv(path, text_column, label_column)
+    """Extra ``text,label`` examples from a CSV: new intents or existing ones.
+
+    Labels follow the rule of plugin intents' names (lowercase ``snake_case``, 3 to 50
+    characters); ``out_of_scope`` adds off-topic sentences to the built-in ones. Rows left
+    out (no text or label, ragged) are told to ``warn`` with their line numbers.
+    """
+    texts, labels, skipped = read_labelled_rows(path, text_column, label_column)
+    if skipped and warn is not None:
+        warn(describe_skipped(path, skipped))
     if not texts:
         raise TrainingDataError(f"{path}: no labelled rows")
+    bad = sorted({label for label in labels if label != OUT_OF_SCOPE and not valid_name(label)})
+    if bad:
+        raise TrainingDataError(
+            f"{path}: intent labels must be lowercase snake_case, 3 to 50 characters (like "
+            f"plugin intents); fix {', '.join(map(repr, bad[:5]))}"
+        )
     return [
         Row(t, label, None, f"data:{Path(path).name}")
         for t, label in zip(texts, labels, strict=True)
