@@ -91,10 +91,10 @@ def serve(settings: Any, host: str, port: int, workers: int, log_level: str = "i
     import uvicorn
 
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
-    where, classifier, keys = preflight(settings, host)
+    _, classifier, keys = preflight(settings, host)
     check_port_free(host, port)
-    log.info("tickets stored in %s", where)
-    log.info("department model %s", classifier.version)
+    # Where the tickets are and which model routes them: each app says it once it starts
+    # (once per worker), so it is not said here too.
     if keys == 0:
         log.warning(
             "no API key yet: every request but /health gets 401. Create one with "

@@ -373,6 +373,9 @@ def run_shell(api_url: str | None = None, model: Path | None = None) -> int:
         print(f"ticketbot: error: {error}", file=sys.stderr)
         return 1
     startup = Startup(api_url, os.environ.get("TICKETBOT_API_KEY"), model)
+    if startup.embedded is None and (refusal := _refused_key(startup.api)):
+        print(f"ticketbot: error: {refusal}", file=sys.stderr)
+        return 1
     try:
         app = TicketShell(
             lambda channel: Bot(plugins, startup.api, channel, lambda: _first_parser(app, startup)),
@@ -381,12 +384,6 @@ def run_shell(api_url: str | None = None, model: Path | None = None) -> int:
         )
         for problem in plugins.problems:
             app.perror(f"warning: {problem}")
-        if startup.embedded is None and not os.environ.get("TICKETBOT_API_KEY"):
-            app.perror(
-                "Aucune clé d'API : définissez TICKETBOT_API_KEY pour utiliser "
-                f"{startup.api.base_url}. / No API key: set TICKETBOT_API_KEY to use "
-                f"{startup.api.base_url}."
-            )
         app.poutput(INTRO["fr"])
         startup.start(plugins)
         return app.cmdloop()
@@ -395,6 +392,26 @@ def run_shell(api_url: str | None = None, model: Path | None = None) -> int:
         return 1
     finally:
         startup.stop()
+
+
+def _refused_key(api: ApiClient) -> str | None:
+    """Before the prompt: the sentence to show if the remote API refuses our key (or we have
+    none), else None. An API that does not answer yet is not a refusal: each line says so."""
+    from ticketbot.client import ApiProblem, ApiRefused
+
+    try:
+        api.list_tickets(limit=1)
+    except ApiRefused as error:
+        if error.status != 401:
+            return None
+        return (
+            f"{api.base_url} refuses the API key: set TICKETBOT_API_KEY to a valid key (ask "
+            "your administrator, or `ticketbot keys create`). / L'API refuse la clé : "
+            "définissez TICKETBOT_API_KEY avec une clé valide."
+        )
+    except ApiProblem:
+        return None
+    return None
 
 
 def _verify_intent_model(model: Path) -> None:

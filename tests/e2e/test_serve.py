@@ -126,3 +126,12 @@ def test_shell_refuses_a_tampered_intent_model(tmp_path: Path):
         timeout=60,
     )
     assert parse.returncode == 1 and "ticketbot train intent" in parse.stderr
+
+
+def test_start_up_lines_are_said_once(tmp_path: Path):
+    from tests.support import ServerProcess
+
+    server = ServerProcess(f"sqlite:///{tmp_path / 'once.db'}", "--log-level", "info").start()
+    output = server.stop()
+    assert output.count("tickets stored in") == 1, output
+    assert output.count("department model") == 1, output

@@ -12,6 +12,7 @@ import pexpect
 import pytest
 
 from tests import support
+from tests.support import ticketbot_command
 
 pytestmark = pytest.mark.e2e
 PROMPT = "ticketbot>"  # prompt-toolkit draws the trailing space as a cursor move
@@ -110,15 +111,28 @@ def test_embedded_api_key_is_created_once_with_mode_600(tmp_path: Path):
     assert keys[0] == keys[1] and keys[0].startswith("tb_")
 
 
-def test_remote_api_needs_a_key_and_says_so(tmp_path: Path):
+def test_remote_api_refusing_the_key_stops_the_shell_at_start(tmp_path: Path):
+    import subprocess
+
     from tests.support import ServerProcess
 
     with ServerProcess(f"sqlite:///{tmp_path / 'remote.db'}") as server:
-        with running_shell(tmp_path / "data", tmp_path, TICKETBOT_API_URL=server.url) as child:
-            assert "No API key: set TICKETBOT_API_KEY" in child.before  # said before the prompt
-            child.sendline("liste les tickets")
-            child.expect("refuse la clé d'API : définissez TICKETBOT_API_KEY")
-            child.expect_exact(PROMPT)
+        for key in (None, "tb_not-a-real-key"):
+            env = {**os.environ, "TICKETBOT_API_URL": server.url}
+            env.pop("TICKETBOT_API_KEY", None)
+            if key:
+                env["TICKETBOT_API_KEY"] = key
+            result = subprocess.run(
+                ticketbot_command("shell"),
+                env=env,
+                input="",
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert result.returncode == 1, result.stderr
+            assert "refuses the API key: set TICKETBOT_API_KEY" in result.stderr
+            assert "Traceback" not in result.stderr
         requester = server.create_key("requester", "remote-user")
         with running_shell(
             tmp_path / "data2", tmp_path, TICKETBOT_API_URL=server.url, TICKETBOT_API_KEY=requester
