@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 import ticketbot
 from ticketbot.api.classifier import DepartmentClassifier
@@ -55,7 +56,7 @@ def create_app(
         finally:
             close_database(database)
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="ticketbot API",
         version=ticketbot.__version__,
         description=DESCRIPTION,

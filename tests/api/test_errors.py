@@ -158,3 +158,17 @@ def test_a_search_with_nothing_to_look_for_is_refused(client, q):
 
 def test_c1_controls_are_refused_in_filters(client):
     assert client.get("/tickets", params={"department": "IT\x85"}).status_code == 422
+
+
+def test_the_docs_work_offline(client):
+    import re
+
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text) + re.findall(
+        r"url: '([^']+)'", page.text
+    )
+    assert assets and not [a for a in assets if a.startswith(("http://", "https://", "//"))]
+    for asset in assets:
+        if asset.endswith((".js", ".css")):
+            assert client.get(asset).status_code == 200, asset
