@@ -13,7 +13,7 @@ import ticketbot
 from ticketbot.api.classifier import DepartmentClassifier
 from ticketbot.api.db import close_database, connect_database, describe
 from ticketbot.api.errors import install_error_handlers
-from ticketbot.api.limits import BodySizeLimit
+from ticketbot.api.limits import BodySizeLimit, HeadAsGet
 from ticketbot.api.models import bind_models
 from ticketbot.api.routes import classify, health, tickets
 from ticketbot.api.service import Service
@@ -64,6 +64,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadAsGet)
     app.include_router(tickets.router)
     app.include_router(classify.router)
     app.include_router(health.router)

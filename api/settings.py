@@ -41,6 +41,22 @@ class Settings(BaseSettings):
     )
     postgres_pool_size: int = Field(default=20, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="Requests whose line and headers exceed this get 431 and are dropped",
+    )
+    request_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a client has to send a whole request once it starts (or once "
+        "it connects); slower ones are dropped",
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Open connections one server process accepts; more get 503",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,13 @@ def serve(settings: Any, host: str, port: int, workers: int, log_level: str = "i
     elif keys is None:
         log.warning("the database is not reachable yet; requests get 503 until it is")
     log.info("API on http://%s:%s (docs at /docs)", host if ":" not in host else f"[{host}]", port)
-    common = {"host": host, "port": port, "log_level": log_level, "access_log": False}
+    common = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": False,
+        "http": GUARDED_PROTOCOL,
+    }
     if workers > 1:
         # Each worker process builds its own app from the environment.
         os.environ["TICKETBOT_DATABASE_URL"] = settings.database_url
@@ -161,6 +168,7 @@ class EmbeddedServer:
             sock = self._socket
             config = uvicorn.Config(
                 create_app(self.settings, classifier),
+                http=GUARDED_PROTOCOL,
                 log_level="warning",
                 access_log=False,
                 lifespan="on",
@@ -198,3 +206,143 @@ class EmbeddedServer:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+# -- HTTP limits -----------------------------------------------------------------------------
+
+GUARDED_PROTOCOL = "ticketbot.server:GuardedHttpProtocol"
+"""What uvicorn speaks HTTP with (an import string, so every worker process loads it)."""
+
+
+@lru_cache(maxsize=1)
+def _http_limits() -> tuple[int, float, int]:
+    from ticketbot.api.settings import Settings
+
+    settings = Settings()
+    return settings.max_header_bytes, settings.request_timeout, settings.max_connections
+
+
+def _problem(status: int, reason: str, detail: str) -> bytes:
+    """A complete HTTP/1.1 problem+json response that closes the connection."""
+    import json
+
+    body = json.dumps(
+        {
+            "type": f"/problems/{reason.lower().replace(' ', '-')}",
+            "title": reason,
+            "status": status,
+            "detail": detail,
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/problem+json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+def _guarded_protocol_class() -> type:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class GuardedHttpProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol with the limits a front proxy would give:
+
+        - request line and headers of at most ``max_header_bytes`` (431, then the connection
+          is closed: an unterminated 20 MB header is never held in memory);
+        - a whole request received within ``request_timeout`` seconds of its first byte, or
+          of the connection (a client that never finishes is dropped);
+        - at most ``max_connections`` open connections per process (503).
+        Every refusal is a problem+json document.
+        """
+
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._head_bytes = self._head_seen = 0
+            self._in_head = True
+            self._deadline: Any = None
+            max_header, timeout, max_connections = _http_limits()
+            if len(self.connections) > max_connections:
+                self._refuse(503, "Service Unavailable", "Too many connections; retry shortly.")
+                return
+            self._arm(timeout)
+
+        def _arm(self, timeout: float) -> None:
+            self._disarm()
+            self._deadline = self.loop.call_later(timeout, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if not self.transport.is_closing():
+                self._refuse(408, "Request Timeout", "The request took too long to arrive.")
+
+        def _refuse(self, status: int, reason: str, detail: str) -> None:
+            self._disarm()
+            if not self.transport.is_closing():
+                self.transport.write(_problem(status, reason, detail))
+                self.transport.close()
+
+        def data_received(self, data: bytes) -> None:
+            idle = self.cycle is None or self.cycle.response_complete
+            if idle and self._deadline is None:
+                self._arm(_http_limits()[1])  # a new request starts on this connection
+            super().data_received(data)
+            if self._in_head and not self.transport.is_closing():
+                # Headers not finished yet: the parser holds them, so count the raw bytes.
+                self._head_bytes += len(data)
+                if self._head_bytes > _http_limits()[0]:
+                    self._head_too_large()
+
+        def _head_too_large(self) -> None:
+            limit = _http_limits()[0]
+            self._refuse(
+                431,
+                "Request Header Fields Too Large",
+                f"The request line and headers are limited to {limit} bytes.",
+            )
+
+        def send_400_response(self, msg: str) -> None:
+            if not self.transport.is_closing():  # not after our own refusal
+                super().send_400_response(msg)
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._in_head, self._head_bytes, self._head_seen = True, 0, 0
+
+        def on_url(self, url: bytes) -> None:
+            self._head_seen += len(url)
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            # Whole headers that came in one piece are counted here.
+            self._head_seen += len(name) + len(value) + 4
+            if self._head_seen > _http_limits()[0]:
+                self._head_too_large()
+                raise ValueError("request headers too large")  # stops the parser
+            super().on_header(name, value)
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._disarm()
+            super().on_message_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return GuardedHttpProtocol
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first use: importing uvicorn's protocol is not needed to run the CLI.
+    if name == "GuardedHttpProtocol":
+        globals()[name] = _guarded_protocol_class()
+        return globals()[name]
+    raise AttributeError(name)
