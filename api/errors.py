@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from playhouse.pool import MaxConnectionsExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ticketbot.api.models import missing_table
+
 log = logging.getLogger("ticketbot.api")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -119,6 +121,9 @@ def _allowed_methods(request: Request) -> list[str]:
 
 async def _on_database_error(request: Request, exc: peewee.PeeweeException):
     log.warning("database error on %s %s: %s", request.method, request.url.path, exc)
+    service = getattr(request.app.state, "service", None)
+    if service is not None and missing_table(exc):
+        service.schema_lost()
     return problem(
         503,
         "The ticket database is unreachable or busy; nothing was changed. Retry in a moment.",
@@ -137,5 +142,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(peewee.OperationalError, _on_database_error)
     app.add_exception_handler(peewee.InterfaceError, _on_database_error)
+    # PostgreSQL reports a missing table as a programming error: still the database's state.
+    app.add_exception_handler(peewee.ProgrammingError, _on_database_error)
     app.add_exception_handler(MaxConnectionsExceeded, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected_error)

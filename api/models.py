@@ -107,11 +107,27 @@ class BoundModels:
     database: peewee.Database
     ticket: type[Ticket]
     api_key: type[ApiKey]
+    health_check: type[HealthCheck]
 
     def create_tables(self) -> None:
         """Create missing tables and indexes (idempotent)."""
         with self.database.connection_context():
-            self.database.create_tables([self.api_key, self.ticket], safe=True)
+            self.database.create_tables([self.api_key, self.ticket, self.health_check], safe=True)
+
+
+class HealthCheck(peewee.Model):
+    """A row written and rolled back by ``/health``: proof that the database takes writes."""
+
+    at = UTCDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "health_check"
+
+
+def missing_table(error: BaseException) -> bool:
+    """True when a database error says a table does not exist (SQLite or PostgreSQL)."""
+    text = str(error).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 def bind_models(database: peewee.Database) -> BoundModels:
@@ -126,4 +142,4 @@ def bind_models(database: peewee.Database) -> BoundModels:
         Ticket,
         created_by=peewee.ForeignKeyField(api_key, null=True, on_delete="SET NULL", index=True),
     )
-    return BoundModels(database, ticket, api_key)
+    return BoundModels(database, ticket, api_key, bound(HealthCheck))

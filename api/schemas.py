@@ -185,8 +185,16 @@ class ModelInfo(BaseModel):
 class Health(BaseModel):
     """Service health."""
 
-    status: Literal["ok", "degraded"] = Field(description="ok, or degraded if the database is down")
-    database: bool = Field(description="True when the database answered")
+    status: Literal["ok", "degraded"] = Field(
+        description="ok, or degraded when the database cannot serve"
+    )
+    database: bool = Field(
+        description="True when the database answers, holds its tables and takes writes"
+    )
+    problem: str | None = Field(
+        default=None,
+        description="What is wrong with the database (unreachable, read-only, disk full...)",
+    )
     model_version: str = Field(description="Version of the department classifier")
     model: ModelInfo = Field(description="The department classifier and its figures")
 

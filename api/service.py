@@ -13,7 +13,7 @@ from fastapi import Request
 
 from ticketbot.api.classifier import DepartmentClassifier
 from ticketbot.api.keys import KeyStore
-from ticketbot.api.models import BoundModels
+from ticketbot.api.models import BoundModels, missing_table
 from ticketbot.api.settings import Settings
 
 log = logging.getLogger("ticketbot.api")
@@ -54,6 +54,47 @@ class Service:
                 self.models.create_tables()
                 self._schema_ready = True
 
+    def schema_lost(self) -> None:
+        """A request found a table missing (file deleted, database emptied): the next one
+        creates the tables again."""
+        if self._schema_ready:
+            log.warning("a table of the database is missing: creating them again on next use")
+        self._schema_ready = False
+
+    def database_problem(self) -> str | None:
+        """What keeps the database from serving, or None: it answers, holds ticketbot's
+        tables (created again, and logged, when they are gone) and takes writes (a row
+        written and rolled back)."""
+        for attempt in range(2):
+            try:
+                with self.database.connection_context():
+                    self._probe()
+                return None
+            except peewee.PeeweeException as error:
+                if attempt == 0 and missing_table(error):
+                    try:
+                        self._schema_ready = False
+                        with self.database.connection_context():
+                            self.ensure_schema()
+                    except peewee.PeeweeException as again:
+                        return _explain(again)
+                    log.warning(
+                        "the database had lost its tables (file deleted or emptied?): they "
+                        "were created again, empty"
+                    )
+                    continue
+                return _explain(error)
+        return None
+
+    def _probe(self) -> None:
+        """Read both tables and write a row that is rolled back; raises on any failure."""
+        models = self.models
+        models.ticket.select().limit(1).execute()
+        models.api_key.select().limit(1).execute()
+        with self.write_lock, self.database.atomic() as transaction:
+            models.health_check.create()
+            transaction.rollback()
+
     def try_ensure_schema(self) -> bool:
         """Like :meth:`ensure_schema` but logs instead of raising; True when ready."""
         try:
@@ -70,3 +111,16 @@ async def get_service(request: Request) -> Service:
     Async because it does no I/O: a sync dependency would cost a trip through the pool.
     """
     return request.app.state.service
+
+
+def _explain(error: BaseException) -> str:
+    """One line saying what is wrong with the database."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    lowered = text.lower()
+    if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
+        return f"the database is read-only ({text})"
+    if "disk is full" in lowered or "no space" in lowered:
+        return f"the disk is full ({text})"
+    if missing_table(error):
+        return f"the database has no ticketbot tables ({text})"
+    return f"the database cannot be used ({text})"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import peewee
 from fastapi import APIRouter, Depends, Response
 
 from ticketbot.api.schemas import Health
@@ -20,18 +19,15 @@ router = APIRouter(tags=["health"])
     responses={503: {"model": Health, "description": "The database is unreachable"}},
 )
 def health(service: Annotated[Service, Depends(get_service)], response: Response) -> Health:
-    """``ok`` with 200 when the database answers; ``degraded`` with 503 otherwise."""
-    try:
-        with service.database.connection_context():
-            service.database.execute_sql("SELECT 1")
-        database_ok = service.try_ensure_schema()
-    except peewee.PeeweeException:
-        database_ok = False
-    if not database_ok:
+    """``ok`` with 200 when the database answers, holds its tables and takes writes;
+    ``degraded`` with 503 and what is wrong otherwise. Lost tables are created again."""
+    problem = service.database_problem()
+    if problem is not None:
         response.status_code = 503
     return Health(
-        status="ok" if database_ok else "degraded",
-        database=database_ok,
+        status="ok" if problem is None else "degraded",
+        database=problem is None,
+        problem=problem,
         model_version=service.classifier.version,
         model=service.classifier.info(),
     )
