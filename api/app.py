@@ -15,7 +15,9 @@ from ticketbot.api.db import close_database, connect_database, describe
 from ticketbot.api.errors import install_error_handlers
 from ticketbot.api.limits import BodySizeLimit, HeadAsGet
 from ticketbot.api.models import bind_models
+from ticketbot.api.observability import Metrics, RequestLog
 from ticketbot.api.routes import classify, health, tickets
+from ticketbot.api.routes import metrics as metrics_route
 from ticketbot.api.service import Service
 from ticketbot.api.settings import Settings
 
@@ -41,12 +43,19 @@ def create_app(
     unless the caller already loaded it (``classifier``)."""
     settings = settings or Settings()
     preloaded = classifier
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         classifier = preloaded or DepartmentClassifier.from_settings(settings)
         database = connect_database(settings)
-        service = Service(settings=settings, models=bind_models(database), classifier=classifier)
+        service = Service(
+            settings=settings,
+            models=bind_models(database),
+            classifier=classifier,
+            metrics=metrics,
+        )
+        metrics.model_loaded(classifier.version)
         log.info("tickets stored in %s", describe(database))
         log.info("department model %s", classifier.version)
         service.try_ensure_schema()
@@ -65,9 +74,11 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(RequestLog, metrics=metrics, log_requests=settings.access_log)
     app.include_router(tickets.router)
     app.include_router(classify.router)
     app.include_router(health.router)
+    app.include_router(metrics_route.router)
     return app
 
 

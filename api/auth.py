@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -30,6 +30,7 @@ UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="ticketbot"'}
 
 
 async def authenticate(
+    request: Request,
     service: Annotated[Service, Depends(get_service)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
@@ -54,6 +55,7 @@ async def authenticate(
             "This API key is unknown or revoked; ask for a new one.",
             headers=UNAUTHORIZED_HEADERS,
         )
+    request.state.key_name = principal.name  # for the access log (never the key)
     return principal
 
 

@@ -14,6 +14,7 @@ from fastapi import Request
 from ticketbot.api.classifier import DepartmentClassifier
 from ticketbot.api.keys import KeyStore
 from ticketbot.api.models import BoundModels, missing_table
+from ticketbot.api.observability import Metrics
 from ticketbot.api.settings import Settings
 
 log = logging.getLogger("ticketbot.api")
@@ -26,6 +27,7 @@ class Service:
     settings: Settings
     models: BoundModels
     classifier: DepartmentClassifier
+    metrics: Metrics
     keys: KeyStore = field(init=False)
     write_lock: Any = field(init=False)
     _schema_ready: bool = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,13 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds a client has to send a whole request once it starts (or once "
         "it connects); slower ones are dropped",
+    )
+    metrics: Literal["key", "public", "off"] = Field(
+        default="key",
+        description="GET /metrics: key (any valid API key, the default), public (no key) or off",
+    )
+    access_log: bool = Field(
+        default=True, description="One log line per request (ticketbot.access logger)"
     )
     max_connections: int = Field(
         default=1000,

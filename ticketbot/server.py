@@ -112,12 +112,21 @@ def serve(settings: Any, host: str, port: int, workers: int, log_level: str = "i
         "http": GUARDED_PROTOCOL,
     }
     if workers > 1:
-        # Each worker process builds its own app from the environment.
+        import shutil
+        import tempfile
+
+        # Each worker process builds its own app from the environment, and writes its
+        # metrics where /metrics (answered by any worker) adds them all up.
         os.environ["TICKETBOT_DATABASE_URL"] = settings.database_url
         os.environ["TICKETBOT_DEPARTMENT_MODEL"] = str(settings.department_model)
-        uvicorn.run(
-            "ticketbot.api.app:create_app_from_env", factory=True, workers=workers, **common
-        )
+        metrics_dir = tempfile.mkdtemp(prefix="ticketbot-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        try:
+            uvicorn.run(
+                "ticketbot.api.app:create_app_from_env", factory=True, workers=workers, **common
+            )
+        finally:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     else:
         from ticketbot.api.app import create_app
 

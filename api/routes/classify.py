@@ -25,7 +25,7 @@ def classify(
 ):
     """The department a ticket with this text would be routed to, with the top 3, and
     ``needs_review`` exactly as creating that ticket would set it."""
-    routing = service.classifier.route(body.text)
+    routing = service.metrics.route(lambda: service.classifier.route(body.text))
     return Classification(
         department=routing.department,
         confidence=routing.confidence,

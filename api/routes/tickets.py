@@ -66,8 +66,10 @@ async def create_ticket(
     """
     # The classifier holds the GIL whichever thread runs it (about 0.2 ms): running it here,
     # on the event loop, saves a thread hand-over; only the database work goes to the pool.
-    routing = service.classifier.route(f"{body.title}\n{body.description}")
+    text = f"{body.title}\n{body.description}"
+    routing = service.metrics.route(lambda: service.classifier.route(text))
     ticket = await run_in_threadpool(_store, service, body, routing, caller)
+    service.metrics.ticket_created(routing.department, routing.needs_review)
     response.headers["Location"] = f"/tickets/{ticket.id}"
     return TicketOut.model_validate(ticket)
 

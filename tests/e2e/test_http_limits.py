@@ -3,6 +3,7 @@ clients, connection count, chunked bodies, HEAD; every refusal is problem+json."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -28,10 +29,8 @@ def _raw(server, data: bytes, timeout: float = 10) -> tuple[bytes, float]:
     """Send raw bytes, return what the server answered (until it closed) and how long."""
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
     started = time.monotonic()
-    try:
+    with contextlib.suppress(OSError):  # the server may close while we still send
         sock.sendall(data)
-    except OSError:
-        pass  # the server may close while we still send: that is the point
     chunks = []
     try:
         while chunk := sock.recv(65536):
