@@ -77,3 +77,13 @@ def test_train_department_without_out_writes_to_the_data_directory(tmp_path: Pat
     assert (tmp_path / "home" / "models" / "department.pkl").exists()
     assert "TICKETBOT_DEPARTMENT_MODEL=" in result.stdout
     assert hashlib.sha256(shipped.read_bytes()).hexdigest() == before
+
+
+def test_scikit_learn_is_a_range_not_a_pin():
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg")
+    requirements = config["options"]["install_requires"]
+    line = next(r for r in requirements.splitlines() if r.strip().startswith("scikit-learn"))
+    assert "==" not in line and ">=" in line and "<" in line.split(">=", 1)[1]

@@ -118,3 +118,25 @@ def test_built_in_plugins_only_use_the_public_plugin_api(module):
     text = Path(source).read_text(encoding="utf-8")
     assert "from ticketbot import hookimpl" in text
     assert "peewee" not in text and "ticketbot.api" not in text
+
+
+class ExitingEverywhere:
+    @hookimpl
+    def register_entity_extractors(self, register):
+        def extractor(text):
+            raise SystemExit(2)
+
+        register("exit_code", extractor)
+
+    @hookimpl(tryfirst=True)
+    def fallback_reply(self, turn):
+        raise SystemExit(3)
+
+
+def test_system_exit_from_an_extractor_or_a_fallback_does_not_end_the_bot(live_api):
+    plugins = plugins_with(ExitingEverywhere())
+    bot = bot_for(plugins, live_api)
+    assert bot.parser.parse("montre le ticket 12").entities == {"ticket_id": 12}
+    assert "Je ne trouve pas le ticket n°12" in converse(bot, "montre le ticket 12")
+    answer = converse(bot, "raconte-moi une blague")  # the plugin's fallback raises first
+    assert "Je n'ai pas compris" in answer and not bot.ended
