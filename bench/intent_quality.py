@@ -138,7 +138,7 @@ def main() -> None:
         f"| parse latency, one utterance: p50 / p99 (goal p99 < 1 ms) | "
         f"{statistics.median(latencies):.3f} ms / {percentile(latencies, 0.99):.3f} ms |\n"
         f"| batch throughput, one thread | {throughput:,.0f} utterances/s |\n"
-        f"| model load (verify + unpickle) | {load_ms:.0f} ms |\n"
+        f"| model load (verify, read, check) | {load_ms:.0f} ms |\n"
     )
     comparison = _compare_linear_models(plugins, rows_of)
     body = "\n".join(lines) + "\n\n" + detail + "\n\n" + speed + "\n" + comparison

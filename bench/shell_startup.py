@@ -115,8 +115,9 @@ def main() -> None:
             "prompt shows. Goals: prompt under 0.6 s, first answer under 1.5 s.\n\n"
             f"{table}\nPeak RSS of the shell process, embedded API included: {rss:.0f} MiB.\n\n"
             "Where the time goes: before the prompt the shell imports only the console "
-            "(`ticketbot.shell`: cmd2, prompt-toolkit, rich); the API (`api.app`: FastAPI, "
-            "pydantic, numpy) and the intent model load in background threads started once the "
+            "(`ticketbot.shell`: cmd2, prompt-toolkit, rich); the API "
+            "(`ticketbot.api.app`: FastAPI, pydantic, numpy) and the intent model load in "
+            "background threads started once the "
             "console is built, and the first line waits for them. The saved models are compiled "
             "numpy arrays, so scikit-learn (about 1 s to import) is never loaded.\n\n" + profile,
         )
