@@ -25,7 +25,7 @@ def reset_postgres_tables(url: str) -> None:
     import psycopg2
 
     with psycopg2.connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS ticket, api_key CASCADE")
+        cursor.execute("DROP TABLE IF EXISTS ticket, api_key, health_check CASCADE")
     connection.close()
 
 
