@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from playhouse.pool import MaxConnectionsExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ticketbot.api.migrations import SchemaTooNew
 from ticketbot.api.models import missing_table
 
 log = logging.getLogger("ticketbot.api")
@@ -131,6 +132,11 @@ async def _on_database_error(request: Request, exc: peewee.PeeweeException):
     )
 
 
+async def _on_schema_too_new(request: Request, exc: SchemaTooNew):
+    log.error("%s", exc)
+    return problem(503, str(exc))
+
+
 async def _on_unexpected_error(request: Request, exc: Exception):
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(500, "An unexpected error occurred; it has been logged. Retry later.")
@@ -145,4 +151,5 @@ def install_error_handlers(app: FastAPI) -> None:
     # PostgreSQL reports a missing table as a programming error: still the database's state.
     app.add_exception_handler(peewee.ProgrammingError, _on_database_error)
     app.add_exception_handler(MaxConnectionsExceeded, _on_database_error)
+    app.add_exception_handler(SchemaTooNew, _on_schema_too_new)
     app.add_exception_handler(Exception, _on_unexpected_error)

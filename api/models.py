@@ -1,4 +1,4 @@
-"""Peewee tables: tickets and API keys.
+"""Peewee tables: tickets, their comments and history, the audit of deletions, API keys.
 
 The classes here are unbound templates; :func:`bind_models` makes subclasses bound to one
 database, so several API instances (tests, the shell's embedded API) never share state.
@@ -90,9 +90,63 @@ class Ticket(peewee.Model):
     # Title and description folded by search_key(): what ?q= searches, so that "ecran",
     # "ÉCRAN" and "écran" all find "Écran noir" on SQLite and PostgreSQL alike.
     search_text = peewee.TextField(default="")
+    # Since schema version 2 (the ticket's life):
+    priority = peewee.CharField(max_length=10, default="normal", index=True)
+    assignee = peewee.CharField(max_length=100, null=True, index=True)
+    updated_at = UTCDateTimeField(default=utc_now, index=True)
+    predicted_department = peewee.CharField(max_length=100, null=True)
+    # Bumped by every change: the ETag, so that concurrent edits cannot overwrite each other.
+    revision = peewee.IntegerField(default=1)
 
     class Meta:
         table_name = "ticket"
+
+
+class Comment(peewee.Model):
+    """A comment on a ticket; ``internal`` ones are for agents only."""
+
+    body = peewee.TextField()
+    internal = peewee.BooleanField(default=False)
+    author = peewee.CharField(max_length=100)
+    created_at = UTCDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "comment"
+
+
+class TicketEvent(peewee.Model):
+    """One entry of a ticket's append-only history: ``kind`` and what changed."""
+
+    kind = peewee.CharField(max_length=20)
+    data = JSONTextField()
+    by = peewee.CharField(max_length=100, null=True)
+    at = UTCDateTimeField(default=utc_now)
+    internal = peewee.BooleanField(default=False)
+
+    class Meta:
+        table_name = "ticket_event"
+
+
+class AuditEntry(peewee.Model):
+    """A deletion: which ticket, by whom, when. It outlives the ticket (no foreign key)."""
+
+    ticket_number = peewee.BigIntegerField(index=True)
+    action = peewee.CharField(max_length=20)
+    by = peewee.CharField(max_length=100, null=True)
+    at = UTCDateTimeField(default=utc_now, index=True)
+
+    class Meta:
+        table_name = "audit_entry"
+
+
+class SchemaVersion(peewee.Model):
+    """The version of the schema the database is at (one row)."""
+
+    version = peewee.IntegerField()
+    updated_at = UTCDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "schema_version"
 
 
 def search_key(text: str) -> str:
@@ -108,11 +162,30 @@ class BoundModels:
     ticket: type[Ticket]
     api_key: type[ApiKey]
     health_check: type[HealthCheck]
+    comment: type[Comment]
+    event: type[TicketEvent]
+    audit: type[AuditEntry]
+    schema_version: type[SchemaVersion]
+
+    @property
+    def tables(self) -> list[type[peewee.Model]]:
+        """Every table, parents first."""
+        return [
+            self.api_key,
+            self.ticket,
+            self.comment,
+            self.event,
+            self.audit,
+            self.health_check,
+            self.schema_version,
+        ]
 
     def create_tables(self) -> None:
-        """Create missing tables and indexes (idempotent)."""
+        """Bring the database to the latest schema (see :mod:`ticketbot.api.migrations`)."""
+        from ticketbot.api.migrations import migrate
+
         with self.database.connection_context():
-            self.database.create_tables([self.api_key, self.ticket, self.health_check], safe=True)
+            migrate(self)
 
 
 class HealthCheck(peewee.Model):
@@ -131,7 +204,7 @@ def missing_table(error: BaseException) -> bool:
 
 
 def bind_models(database: peewee.Database) -> BoundModels:
-    """Subclasses of :class:`Ticket` and :class:`ApiKey` bound to ``database``."""
+    """Subclasses of the tables above bound to ``database``."""
 
     def bound(template: type[peewee.Model], **fields) -> type:
         meta = type("Meta", (), {"database": database, "table_name": template._meta.table_name})
@@ -142,4 +215,17 @@ def bind_models(database: peewee.Database) -> BoundModels:
         Ticket,
         created_by=peewee.ForeignKeyField(api_key, null=True, on_delete="SET NULL", index=True),
     )
-    return BoundModels(database, ticket, api_key, bound(HealthCheck))
+    comment = bound(Comment, ticket=peewee.ForeignKeyField(ticket, on_delete="CASCADE", index=True))
+    event = bound(
+        TicketEvent, ticket=peewee.ForeignKeyField(ticket, on_delete="CASCADE", index=True)
+    )
+    return BoundModels(
+        database,
+        ticket,
+        api_key,
+        bound(HealthCheck),
+        comment,
+        event,
+        bound(AuditEntry),
+        bound(SchemaVersion),
+    )

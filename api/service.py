@@ -48,7 +48,8 @@ class Service:
         return self.models.database
 
     def ensure_schema(self) -> None:
-        """Create the tables once; retried on later requests if the database was down."""
+        """Bring the database to the latest schema once (migrations, or the tables of an
+        empty database); retried on later requests if the database was down."""
         if self._schema_ready:
             return
         with self._schema_lock:
@@ -98,7 +99,8 @@ class Service:
             transaction.rollback()
 
     def try_ensure_schema(self) -> bool:
-        """Like :meth:`ensure_schema` but logs instead of raising; True when ready."""
+        """Like :meth:`ensure_schema` but logs instead of raising; True when ready. A
+        database newer than this code still raises: the API must not start on it."""
         try:
             self.ensure_schema()
         except peewee.PeeweeException as error:

@@ -25,7 +25,10 @@ def reset_postgres_tables(url: str) -> None:
     import psycopg2
 
     with psycopg2.connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS ticket, api_key, health_check CASCADE")
+        cursor.execute(
+            "DROP TABLE IF EXISTS ticket, api_key, health_check, comment, ticket_event, "
+            "audit_entry, schema_version CASCADE"
+        )
     connection.close()
 
 

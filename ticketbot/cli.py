@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_plugins,
         _add_models,
         _add_keys,
+        _add_db,
     ):
         add(commands)
     return parser
@@ -753,6 +754,17 @@ def _intent_model_entry() -> dict[str, Any]:
 # -- keys ------------------------------------------------------------------------------------
 
 
+def _database_url_option() -> argparse.ArgumentParser:
+    """The ``--database-url`` option of the commands that open the API's database."""
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument(
+        "--database-url",
+        help="the API's database (default: TICKETBOT_DATABASE_URL, else the SQLite file in "
+        "your data directory)",
+    )
+    return database
+
+
 def _add_keys(commands: Any) -> None:
     keys = commands.add_parser(
         "keys",
@@ -762,12 +774,7 @@ def _add_keys(commands: Any) -> None:
         "admin (everything).",
     )
     actions = keys.add_subparsers(title="actions", metavar="ACTION")
-    database = argparse.ArgumentParser(add_help=False)
-    database.add_argument(
-        "--database-url",
-        help="the API's database (default: TICKETBOT_DATABASE_URL, else the SQLite file in "
-        "your data directory)",
-    )
+    database = _database_url_option()
     create = actions.add_parser(
         "create",
         parents=[database],
@@ -799,23 +806,32 @@ def _add_keys(commands: Any) -> None:
 
 
 @contextmanager
-def _key_store(database_url: str | None) -> Iterator[Any]:
-    """The key store of the database, with database and key errors as one clear line."""
+def _database_errors(settings: Any) -> Iterator[None]:
+    """Database, schema and key errors as one clear line (a :class:`CommandError`)."""
     import peewee
 
     from ticketbot.api.db import DatabaseConfigError, redacted
-    from ticketbot.api.keys import ApiKeyError, open_key_store
+    from ticketbot.api.keys import ApiKeyError
+    from ticketbot.api.migrations import SchemaTooNew
 
-    settings = _api_settings(database_url=database_url)
     try:
-        with open_key_store(settings) as store:
-            yield store
-    except (DatabaseConfigError, ApiKeyError) as error:
+        yield
+    except (DatabaseConfigError, ApiKeyError, SchemaTooNew) as error:
         raise CommandError(str(error)) from None
     except peewee.PeeweeException as error:
         raise CommandError(
             f"cannot use the database {redacted(settings.database_url)}: {error}"
         ) from None
+
+
+@contextmanager
+def _key_store(database_url: str | None) -> Iterator[Any]:
+    """The key store of the database, with database and key errors as one clear line."""
+    from ticketbot.api.keys import open_key_store
+
+    settings = _api_settings(database_url=database_url)
+    with _database_errors(settings), open_key_store(settings) as store:
+        yield store
 
 
 def _run_keys_create(args: argparse.Namespace) -> int:
@@ -851,6 +867,84 @@ def _run_keys_revoke(args: argparse.Namespace) -> int:
     with _key_store(args.database_url) as store:
         store.revoke(args.name)
     print(f"revoked key {args.name!r}")
+    return EXIT_OK
+
+
+# -- db ------------------------------------------------------------------------------------
+
+
+def _add_db(commands: Any) -> None:
+    db = commands.add_parser(
+        "db",
+        help="show or upgrade the database schema",
+        description="The ticket database's schema version. The API upgrades its database by "
+        "itself on start; these commands serve those who upgrade by hand.",
+    )
+    actions = db.add_subparsers(title="actions", metavar="ACTION")
+    database = _database_url_option()
+    status = actions.add_parser(
+        "status",
+        parents=[database],
+        help="the schema version and the migrations an upgrade would apply",
+        description="Print the database's schema version, this ticketbot's, and the "
+        "migrations `ticketbot db upgrade` would apply. Changes nothing.",
+    )
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(handler=_run_db_status)
+    upgrade = actions.add_parser(
+        "upgrade",
+        parents=[database],
+        help="apply the pending migrations",
+        description="Bring the database to this ticketbot's schema, keeping every ticket and "
+        "key. Safe to run while servers start: the migration runs once, under a lock.",
+    )
+    upgrade.set_defaults(handler=_run_db_upgrade)
+    db.set_defaults(handler=lambda args: _usage(db))
+
+
+@contextmanager
+def _database_models(database_url: str | None) -> Iterator[Any]:
+    """The bound models of the database, its errors as one clear line."""
+    from ticketbot.api.db import close_database, connect_database
+    from ticketbot.api.models import bind_models
+
+    settings = _api_settings(database_url=database_url)
+    with _database_errors(settings):
+        models = bind_models(connect_database(settings))
+        try:
+            with models.database.connection_context():
+                yield models
+        finally:
+            close_database(models.database)
+
+
+def _run_db_status(args: argparse.Namespace) -> int:
+    from ticketbot.api.migrations import LATEST, current_version, pending
+
+    with _database_models(args.database_url) as models:
+        version = current_version(models)
+        todo = pending(models)
+    if args.json:
+        _json_line({"version": version, "latest": LATEST, "pending": todo})
+        return EXIT_OK
+    state = "empty" if version == 0 else f"at schema version {version}"
+    print(f"database {state}; this ticketbot uses version {LATEST}")
+    if todo:
+        print(f"pending: {', '.join(map(str, todo))} (run `ticketbot db upgrade`)")
+    else:
+        print("up to date")
+    return EXIT_OK
+
+
+def _run_db_upgrade(args: argparse.Namespace) -> int:
+    from ticketbot.api.migrations import LATEST, migrate
+
+    with _database_models(args.database_url) as models:
+        before = migrate(models)
+    if before == LATEST:
+        print(f"already at schema version {LATEST}: nothing to do")
+    else:
+        print(f"upgraded from schema version {before} to {LATEST}")
     return EXIT_OK
 
 

@@ -68,9 +68,13 @@ def preflight(settings: Any, host: str) -> tuple[str, Any, int | None]:
         where = describe(connect_database(settings))
     except (ModelError, DatabaseConfigError) as error:
         raise ServeError(str(error)) from None
+    from ticketbot.api.migrations import SchemaTooNew
+
     try:
         with open_key_store(settings) as store:
             keys: int | None = store.count_active()
+    except SchemaTooNew as error:
+        raise ServeError(str(error)) from None
     except peewee.PeeweeException as error:
         if not is_loopback(host):
             raise ServeError(

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support import REPO
+from tests.support import REPO, free_port, ticketbot_command
 from ticketbot.api.app import create_app
+from ticketbot.api.migrations import LATEST
 from ticketbot.api.settings import Settings
 
 FIXTURES = REPO / "tests" / "fixtures" / "release_0_1"
@@ -83,3 +84,137 @@ def test_the_previous_release_database_opens_with_everything_in_it(engine, tmp_p
         assert client.get("/tickets", headers=revoked).status_code == 401
         new = client.post("/tickets", json={"title": "Souris HS"}, headers=admin).json()
         assert new["id"] > max([t["id"] for t in expected["tickets"]] + expected["deleted"])
+
+
+def _db(*args: str, url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ticketbot_command("db", *args, "--database-url", url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _counts(url: str) -> dict[str, int]:
+    """Rows per table, read by the new code's models."""
+    from ticketbot.api.db import close_database, connect_database
+    from ticketbot.api.models import bind_models
+
+    models = bind_models(connect_database(Settings(database_url=url)))
+    try:
+        with models.database.connection_context():
+            created = models.event.select().where(models.event.kind == "created")
+            return {
+                "tickets": models.ticket.select().count(),
+                "created_events": created.count(),
+                "events_per_ticket": max(
+                    (
+                        models.event.select().where(models.event.ticket == t.id).count()
+                        for t in models.ticket.select()
+                    ),
+                    default=0,
+                ),
+                "versions": models.schema_version.select().count(),
+                "unbackfilled": models.ticket.select()
+                .where(
+                    (models.ticket.updated_at != models.ticket.created_at)
+                    | (models.ticket.predicted_department != models.ticket.department)
+                    | (models.ticket.priority != "normal")
+                )
+                .count(),
+            }
+    finally:
+        close_database(models.database)
+
+
+@pytest.mark.parametrize(
+    "engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_db_status_then_upgrade_by_hand(engine, tmp_path, request):
+    postgres_url = request.getfixturevalue("postgres_url") if engine == "postgresql" else None
+    url = _restored(engine, tmp_path, postgres_url)
+    status = _db("status", "--json", url=url)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout) == {"version": 1, "latest": LATEST, "pending": [2]}
+    assert "pending: 2" in _db("status", url=url).stdout
+    upgraded = _db("upgrade", url=url)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"upgraded from schema version 1 to {LATEST}" in upgraded.stdout
+    assert json.loads(_db("status", "--json", url=url).stdout)["pending"] == []
+    again = _db("upgrade", url=url)
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    tickets = len(EXPECTED[engine]["tickets"])
+    assert _counts(url) == {
+        "tickets": tickets,
+        "created_events": tickets,
+        "events_per_ticket": 1,
+        "versions": 1,
+        "unbackfilled": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    "engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_processes_upgrading_at_once_migrate_once(engine, tmp_path, request):
+    postgres_url = request.getfixturevalue("postgres_url") if engine == "postgresql" else None
+    url = _restored(engine, tmp_path, postgres_url)
+    processes = [
+        subprocess.Popen(
+            ticketbot_command("db", "upgrade", "--database-url", url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0] * 4, outputs
+    said = sorted("upgraded" if "upgraded from" in out else "nothing" for out, _ in outputs)
+    assert said == ["nothing"] * 3 + ["upgraded"]
+    tickets = len(EXPECTED[engine]["tickets"])
+    counts = _counts(url)
+    assert counts["created_events"] == tickets and counts["events_per_ticket"] == 1
+    assert counts["versions"] == 1
+
+
+def test_an_empty_database_gets_the_latest_schema(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    assert json.loads(_db("status", "--json", url=url).stdout) == {
+        "version": 0,
+        "latest": LATEST,
+        "pending": [LATEST],
+    }
+    assert _db("upgrade", url=url).returncode == 0
+    assert json.loads(_db("status", "--json", url=url).stdout)["version"] == LATEST
+
+
+@pytest.mark.parametrize(
+    "engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_a_database_newer_than_the_code_is_refused(engine, tmp_path, request):
+    postgres_url = request.getfixturevalue("postgres_url") if engine == "postgresql" else None
+    url = _restored(engine, tmp_path, postgres_url)
+    assert _db("upgrade", url=url).returncode == 0
+    from ticketbot.api.db import close_database, connect_database
+    from ticketbot.api.models import bind_models
+
+    models = bind_models(connect_database(Settings(database_url=url)))
+    with models.database.connection_context():
+        models.schema_version.update(version=LATEST + 1).execute()
+    close_database(models.database)
+    before = _counts(url)
+    for args in (("status",), ("upgrade",)):
+        refused = _db(*args, url=url)
+        assert refused.returncode == 1
+        assert f"schema version {LATEST + 1}, newer than this ticketbot" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    serve = subprocess.run(
+        ticketbot_command("serve", "--port", str(free_port()), "--database-url", url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert serve.returncode != 0 and "upgrade ticketbot" in serve.stderr
+    assert "Traceback" not in serve.stderr
+    assert _counts(url) == before

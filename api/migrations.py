@@ -1,0 +1,138 @@
+"""Versioned schema migrations, recorded in the ``schema_version`` table.
+
+Version 1 is the schema of release 0.1 (tickets and API keys). Version 2 adds the ticket's
+life: status moves, priority, assignee, ``updated_at``, the department predicted at creation
+and a revision for ETags, plus comments, the append-only history and the audit of
+deletions; every existing ticket gets its "created" event, so histories are complete.
+
+A migration runs inside one transaction that first takes a lock every process agrees on
+(SQLite: the write lock, taken as the transaction starts; PostgreSQL: an advisory lock), then
+reads the version again: several processes starting at once migrate once. A database whose
+version is newer than this code is refused (:class:`SchemaTooNew`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import peewee
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
+from playhouse.migrate import migrate as apply
+
+if TYPE_CHECKING:
+    from ticketbot.api.models import BoundModels
+
+log = logging.getLogger("ticketbot.api")
+
+LATEST = 2
+_ADVISORY_LOCK = 0x7469636B  # "tick": the lock every ticketbot process takes to migrate
+
+
+class SchemaTooNew(Exception):
+    """The database was upgraded by a newer ticketbot; the message says what to do."""
+
+
+def current_version(models: BoundModels) -> int:
+    """The schema version of the database: 0 when it is empty, 1 for release 0.1 (which
+    recorded no version), else what ``schema_version`` says."""
+    database = models.database
+    tables = set(database.get_tables())
+    if models.schema_version._meta.table_name in tables:
+        row = models.schema_version.select().order_by(models.schema_version.id.desc()).first()
+        if row is not None:
+            return row.version
+    return 1 if models.ticket._meta.table_name in tables else 0
+
+
+def pending(models: BoundModels) -> list[int]:
+    """The versions a migration would apply, in order (empty when up to date)."""
+    version = current_version(models)
+    _refuse_newer(version)
+    if version == 0:
+        return [LATEST]  # an empty database gets the latest schema at once
+    return list(range(version + 1, LATEST + 1))
+
+
+def _refuse_newer(version: int) -> None:
+    if version > LATEST:
+        raise SchemaTooNew(
+            f"the database is at schema version {version}, newer than this ticketbot "
+            f"(version {LATEST}): upgrade ticketbot to use it (it was never changed here)"
+        )
+
+
+def migrate(models: BoundModels) -> int:
+    """Bring the database to :data:`LATEST`; returns the version it was at. Idempotent and
+    safe to run from several processes at once."""
+    database = models.database
+    with database.atomic():
+        # SQLite: ticketbot's transactions begin IMMEDIATE (ticketbot.api.db), so the write
+        # lock is already held. PostgreSQL: an advisory lock, released with the transaction.
+        if isinstance(database, peewee.PostgresqlDatabase):
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))
+        version = current_version(models)
+        _refuse_newer(version)
+        if version == LATEST:
+            # Up to date; a table lost since (dropped, emptied database) comes back empty.
+            database.create_tables(models.tables, safe=True)
+            return version
+        if version == 0:
+            database.create_tables(models.tables, safe=True)
+        else:
+            for step in range(version + 1, LATEST + 1):
+                _STEPS[step](models)
+                log.warning("database schema upgraded from version %s to %s", step - 1, step)
+        models.schema_version.delete().execute()
+        models.schema_version.create(version=LATEST)
+    return version
+
+
+def _migrator(database: peewee.Database):
+    if isinstance(database, peewee.PostgresqlDatabase):
+        return PostgresqlMigrator(database)
+    return SqliteMigrator(database)
+
+
+def _to_2(models: BoundModels) -> None:
+    """Release 0.1 -> 2: the ticket's life, comments, history and audit."""
+    database = models.database
+    ticket = models.ticket
+    migrator = _migrator(database)
+    columns = {column.name for column in database.get_columns(ticket._meta.table_name)}
+    fields = ticket._meta.fields
+    operations = [
+        migrator.add_column(ticket._meta.table_name, name, fields[name])
+        for name in ("priority", "assignee", "updated_at", "predicted_department", "revision")
+        if name not in columns
+    ]
+    apply(*operations)
+    for name in ("priority", "assignee", "updated_at"):
+        database.execute_sql(f'CREATE INDEX IF NOT EXISTS "ticket_{name}" ON "ticket" ("{name}")')
+    # Release 0.1 never changed a ticket after creating it (nor its department).
+    ticket.update(updated_at=ticket.created_at, predicted_department=ticket.department).execute()
+    database.create_tables(models.tables, safe=True)
+    # Every ticket's history starts with its creation, as the API now records it.
+    event = models.event
+    rows = [
+        {
+            "ticket": row.id,
+            "kind": "created",
+            "data": {
+                "department": row.department,
+                "confidence": row.confidence,
+                "ranking": row.ranking,
+                "needs_review": row.needs_review,
+                "model_version": row.model_version,
+            },
+            "by": None,
+            "at": row.created_at,
+        }
+        for row in ticket.select()
+    ]
+    for start in range(0, len(rows), 500):
+        event.insert_many(rows[start : start + 500]).execute()
+
+
+_STEPS: dict[int, Callable[[BoundModels], None]] = {2: _to_2}
