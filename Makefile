@@ -12,6 +12,7 @@ PROJECT_FILES := setup.cfg pyproject.toml
 HOST ?= 127.0.0.1
 PORT ?= 8000
 EXAMPLE_PLUGIN := plugins/ticketbot-stats
+WEBHOOK_PLUGIN := plugins/ticketbot-webhook
 
 .PHONY: run serve test bench lint models clean help
 
@@ -33,9 +34,9 @@ $(RUN_STAMP): $(BIN)/python $(PROJECT_FILES)
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
-$(TEST_STAMP): $(BIN)/python $(PROJECT_FILES) $(EXAMPLE_PLUGIN)/setup.cfg
+$(TEST_STAMP): $(BIN)/python $(PROJECT_FILES) $(EXAMPLE_PLUGIN)/setup.cfg $(WEBHOOK_PLUGIN)/setup.cfg
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' -e $(EXAMPLE_PLUGIN)
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e $(EXAMPLE_PLUGIN) -e $(WEBHOOK_PLUGIN)
 	@touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -15,8 +16,9 @@ from ticketbot.api.db import close_database, connect_database, describe
 from ticketbot.api.errors import install_error_handlers
 from ticketbot.api.limits import BodySizeLimit, HeadAsGet
 from ticketbot.api.models import bind_models
+from ticketbot.api.notify import EventNotifier, listeners
 from ticketbot.api.observability import Metrics, RequestLog
-from ticketbot.api.routes import classify, health, tickets
+from ticketbot.api.routes import audit, classify, health, tickets
 from ticketbot.api.routes import metrics as metrics_route
 from ticketbot.api.service import Service
 from ticketbot.api.settings import Settings
@@ -37,10 +39,14 @@ Errors are `application/problem+json` documents with `type`, `title`, `status` a
 
 
 def create_app(
-    settings: Settings | None = None, classifier: DepartmentClassifier | None = None
+    settings: Settings | None = None,
+    classifier: DepartmentClassifier | None = None,
+    plugins: Any = None,
 ) -> FastAPI:
     """Build an API instance. Its lifespan opens the database and loads the classifier,
-    unless the caller already loaded it (``classifier``)."""
+    unless the caller already loaded it (``classifier``), and the plugins that listen to
+    ticket events (``plugins``: a loaded :class:`ticketbot.plugin_manager.Plugins`; default:
+    the installed ones, as ``TICKETBOT_LOAD_PLUGINS`` selects)."""
     settings = settings or Settings()
     preloaded = classifier
     metrics = Metrics()
@@ -49,20 +55,28 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         classifier = preloaded or DepartmentClassifier.from_settings(settings)
         database = connect_database(settings)
+        notifier = EventNotifier(
+            listeners(plugins if plugins is not None else _installed_plugins()),
+            queue_size=settings.event_queue_size,
+            time_limit=settings.event_hook_timeout,
+        )
         service = Service(
             settings=settings,
             models=bind_models(database),
             classifier=classifier,
             metrics=metrics,
+            notifier=notifier,
         )
         metrics.model_loaded(classifier.version)
         log.info("tickets stored in %s", describe(database))
         log.info("department model %s", classifier.version)
         service.try_ensure_schema()
         app.state.service = service
+        notifier.start()
         try:
             yield
         finally:
+            notifier.stop()
             close_database(database)
 
     app = FastAPIOffline(
@@ -75,11 +89,40 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeadAsGet)
     app.add_middleware(RequestLog, metrics=metrics, log_requests=settings.access_log)
+    _describe_labels(app)
     app.include_router(tickets.router)
+    app.include_router(audit.router)
     app.include_router(classify.router)
     app.include_router(health.router)
     app.include_router(metrics_route.router)
     return app
+
+
+def _describe_labels(app: FastAPI) -> None:
+    """The OpenAPI document lists the department model's labels as the values a PATCH may
+    give ``department`` (known once the lifespan has loaded the model)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        cached = app.openapi_schema is not None
+        schema = generate()
+        service = getattr(app.state, "service", None)
+        if not cached and service is not None:
+            patch = schema.get("components", {}).get("schemas", {}).get("TicketPatch", {})
+            department = patch.get("properties", {}).get("department")
+            if department is not None:
+                department["enum"] = list(service.classifier.labels)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _installed_plugins() -> Any:
+    """The installed plugins (for their ``ticket_event`` hooks); a failing plugin is left out
+    with a warning, as in the shell."""
+    from ticketbot.plugin_manager import get_plugin_manager
+
+    return get_plugin_manager()
 
 
 def create_app_from_env() -> FastAPI:

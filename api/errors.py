@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from playhouse.pool import MaxConnectionsExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ticketbot.api.lifecycle import Refused
 from ticketbot.api.migrations import SchemaTooNew
 from ticketbot.api.models import missing_table
 
@@ -26,6 +27,8 @@ PROBLEM_TITLES = {
     403: ("forbidden", "Not allowed for this API key"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Not allowed in the ticket's current state"),
+    412: ("precondition-failed", "The ticket changed since it was read"),
     413: ("payload-too-large", "Request body too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("validation-error", "Invalid request"),
@@ -137,6 +140,10 @@ async def _on_schema_too_new(request: Request, exc: SchemaTooNew):
     return problem(503, str(exc))
 
 
+async def _on_refused(request: Request, exc: Refused):
+    return problem(exc.status, exc.detail, **exc.extra)
+
+
 async def _on_unexpected_error(request: Request, exc: Exception):
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(500, "An unexpected error occurred; it has been logged. Retry later.")
@@ -152,4 +159,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(peewee.ProgrammingError, _on_database_error)
     app.add_exception_handler(MaxConnectionsExceeded, _on_database_error)
     app.add_exception_handler(SchemaTooNew, _on_schema_too_new)
+    app.add_exception_handler(Refused, _on_refused)
     app.add_exception_handler(Exception, _on_unexpected_error)

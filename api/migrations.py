@@ -115,6 +115,9 @@ def _to_2(models: BoundModels) -> None:
     database.create_tables(models.tables, safe=True)
     # Every ticket's history starts with its creation, as the API now records it.
     event = models.event
+    names = {
+        key.id: key.name for key in models.api_key.select(models.api_key.id, models.api_key.name)
+    }
     rows = [
         {
             "ticket": row.id,
@@ -126,7 +129,7 @@ def _to_2(models: BoundModels) -> None:
                 "needs_review": row.needs_review,
                 "model_version": row.model_version,
             },
-            "by": None,
+            "by": names.get(row.created_by_id),
             "at": row.created_at,
         }
         for row in ticket.select()

@@ -14,6 +14,7 @@ from fastapi import Request
 from ticketbot.api.classifier import DepartmentClassifier
 from ticketbot.api.keys import KeyStore
 from ticketbot.api.models import BoundModels, missing_table
+from ticketbot.api.notify import EventNotifier
 from ticketbot.api.observability import Metrics
 from ticketbot.api.settings import Settings
 
@@ -28,6 +29,7 @@ class Service:
     models: BoundModels
     classifier: DepartmentClassifier
     metrics: Metrics
+    notifier: EventNotifier = field(default_factory=lambda: EventNotifier([]))
     keys: KeyStore = field(init=False)
     write_lock: Any = field(init=False)
     _schema_ready: bool = False

@@ -66,6 +66,18 @@ class Settings(BaseSettings):
         description="Open connections one server process accepts; more get 503",
     )
 
+    event_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Ticket events waiting for the ticket_event hook; more are dropped (logged)",
+    )
+    event_hook_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds one plugin's ticket_event call may take before it is left "
+        "running and the next events go on",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:

@@ -29,9 +29,9 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
             "TICKETBOT_TEST_DATABASE_URL",
         ):
             del os.environ[name]
-    # The example third-party plugin is installed by `make test`; the core tests run with the
-    # built-in plugins (and the fakes they install), tests of the example enable it.
-    os.environ["TICKETBOT_LOAD_PLUGINS"] = "-ticketbot_stats"
+    # The example third-party plugins are installed by `make test`; the core tests run with
+    # the built-in plugins (and the fakes they install), tests of the examples enable them.
+    os.environ["TICKETBOT_LOAD_PLUGINS"] = "-ticketbot_stats,-ticketbot_webhook"
     yield
     os.environ.clear()
     os.environ.update(saved)

@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     import requests
 
 DEFAULT_TIMEOUT = 10.0
+MAX_TICKET_ID = 2**63 - 1
 
 
 class ApiProblem(Exception):
@@ -149,29 +150,103 @@ class ApiClient:
             "POST", "/tickets", json={"title": title, "description": description}
         ).json()
 
-    def get_ticket(self, ticket_id: int) -> dict[str, Any]:
-        """One ticket; :class:`TicketNotFound` if there is none."""
+    def _on_ticket(self, method: str, ticket_id: int, path: str = "", **kwargs: Any):
+        """A request about one ticket; :class:`TicketNotFound` if there is none."""
+        number = int(ticket_id)
+        if not 1 <= number <= MAX_TICKET_ID:
+            raise TicketNotFound(ticket_id)
         try:
-            return self._request("GET", f"/tickets/{int(ticket_id)}").json()
+            return self._request(method, f"/tickets/{number}{path}", **kwargs)
         except ApiRefused as error:
-            if error.status in (404, 422):
+            if error.status == 404:
                 raise TicketNotFound(ticket_id) from None
             raise
+
+    def get_ticket(self, ticket_id: int) -> dict[str, Any]:
+        """One ticket; :class:`TicketNotFound` if there is none."""
+        return self._on_ticket("GET", ticket_id).json()
+
+    def update_ticket(
+        self, ticket_id: int, changes: dict[str, Any], if_match: str | None = None
+    ) -> dict[str, Any]:
+        """Change ``status``, ``priority``, ``assignee`` or ``department`` (a merge patch);
+        returns the ticket. ``if_match``: the ETag read before (412 if it changed since)."""
+        headers = {"If-Match": if_match} if if_match else {}
+        return self._on_ticket("PATCH", ticket_id, json=changes, headers=headers).json()
+
+    def add_comment(self, ticket_id: int, body: str, internal: bool = False) -> dict[str, Any]:
+        """Comment on a ticket (``internal``: for agents only); returns the comment."""
+        return self._on_ticket(
+            "POST", ticket_id, "/comments", json={"body": body, "internal": internal}
+        ).json()
+
+    def list_comments(
+        self,
+        ticket_id: int,
+        *,
+        internal: bool | None = None,
+        newest_first: bool = False,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """A page of a ticket's comments, oldest first unless ``newest_first``."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if internal is not None:
+            params["internal"] = str(internal).lower()
+        if newest_first:
+            params["sort"] = "-created_at"
+        return self._on_ticket("GET", ticket_id, "/comments", params=params).json()
+
+    def last_public_comment(self, ticket_id: int) -> dict[str, Any] | None:
+        """The newest comment every reader of the ticket sees, or None."""
+        items = self.list_comments(ticket_id, internal=False, newest_first=True, limit=1)
+        return items["items"][0] if items["items"] else None
+
+    def list_events(self, ticket_id: int, *, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+        """A page of a ticket's history, oldest first."""
+        return self._on_ticket(
+            "GET", ticket_id, "/events", params={"limit": limit, "offset": offset}
+        ).json()
+
+    def list_audit(
+        self, *, ticket: int | None = None, limit: int = 20, offset: int = 0
+    ) -> dict[str, Any]:
+        """A page of the audit log of deletions, newest first (admin keys only)."""
+        params = {"ticket": ticket, "limit": limit, "offset": offset}
+        return self._request(
+            "GET", "/audit", params={k: v for k, v in params.items() if v is not None}
+        ).json()
+
+    def whoami(self) -> dict[str, Any]:
+        """The key this client sends: ``{"name", "role"}``."""
+        return self._request("GET", "/me").json()
 
     def list_tickets(
         self,
         *,
         department: str | None = None,
         status: str | None = None,
+        priority: str | None = None,
+        assignee: str | None = None,
+        created_by: str | None = None,
+        needs_review: bool | None = None,
         q: str | None = None,
+        sort: str | None = None,
         limit: int = 20,
         offset: int = 0,
     ) -> dict[str, Any]:
-        """A page of tickets, newest first: ``{"items", "total", "limit", "offset"}``."""
+        """A page of tickets (newest first unless ``sort``): ``{"items", "total", "limit",
+        "offset"}``. ``assignee`` and ``created_by`` take a key name or ``"me"``;
+        ``assignee="none"`` lists unassigned tickets."""
         params = {
             "department": department,
             "status": status,
+            "priority": priority,
+            "assignee": assignee,
+            "created_by": created_by,
+            "needs_review": None if needs_review is None else str(needs_review).lower(),
             "q": q,
+            "sort": sort,
             "limit": limit,
             "offset": offset,
         }
@@ -181,12 +256,7 @@ class ApiClient:
 
     def delete_ticket(self, ticket_id: int) -> None:
         """Delete a ticket; :class:`TicketNotFound` if there is none."""
-        try:
-            self._request("DELETE", f"/tickets/{int(ticket_id)}")
-        except ApiRefused as error:
-            if error.status in (404, 422):
-                raise TicketNotFound(ticket_id) from None
-            raise
+        self._on_ticket("DELETE", ticket_id)
 
     def classify(self, text: str) -> dict[str, Any]:
         """The department the API would give ``text`` (nothing stored)."""

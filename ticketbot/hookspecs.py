@@ -14,7 +14,7 @@ the arguments named here. ``docs/plugin-hooks.md`` documents the same hooks for 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -71,4 +71,30 @@ def fallback_reply(turn: Turn) -> str | None:
     Return value: the reply text in ``turn.language``, or ``None`` to let the next plugin
     answer. ``firstresult``: stops at the first non-``None`` result. The built-in
     implementation (``trylast``) lists what the bot can do, with examples.
+    """
+
+
+@hookspec
+def ticket_event(event: dict[str, Any]) -> None:
+    """React to something that happened to a ticket, once it is committed (notify someone by
+    mail, chat or webhook). Called by the ticket API process that made the change.
+
+    :param event: a JSON-ready dict:
+
+        - ``id``: unique id of this event (a UUID string), to deduplicate deliveries;
+        - ``type``: ``"created"``, ``"updated"``, ``"commented"`` or ``"deleted"``;
+        - ``ticket_id``: the ticket's number;
+        - ``ticket``: the ticket as ``GET /tickets/{id}`` shows it to an agent, after the
+          event (``None`` for ``"deleted"``);
+        - ``changes``: for ``"updated"``, a list of ``{"field", "from", "to"}``;
+        - ``comment``: for ``"commented"``, the comment as ``GET /tickets/{id}/comments``
+          shows it (``internal`` says whether requesters may see it), else ``None``;
+        - ``by``: name of the API key that did it; ``at``: when (ISO 8601, UTC).
+
+    Runs after the response, on a background thread fed by a bounded queue, with a time limit
+    per call (``TICKETBOT_EVENT_HOOK_TIMEOUT``, 30 s by default): it never slows or breaks a
+    request. Exceptions are logged with the plugin's name; when the queue is full
+    (``TICKETBOT_EVENT_QUEUE_SIZE``, 1,000 by default), new events are dropped and logged.
+
+    Return value: ignored (``None``). Every plugin's implementation is called.
     """

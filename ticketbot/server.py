@@ -140,9 +140,10 @@ def serve(settings: Any, host: str, port: int, workers: int, log_level: str = "i
 class EmbeddedServer:
     """The API in a background thread on a free loopback port (the shell's embedded default)."""
 
-    def __init__(self, settings: Any, key_file: Path | None = None) -> None:
+    def __init__(self, settings: Any, key_file: Path | None = None, plugins: Any = None) -> None:
         self.settings = settings
         self.key_file = key_file
+        self.plugins = plugins  # for ticket_event listeners; None: the installed plugins
         self.api_key: str | None = None
         self.url: str | None = None
         self.error: BaseException | None = None
@@ -180,7 +181,7 @@ class EmbeddedServer:
                 self.api_key = self._local_key()
             sock = self._socket
             config = uvicorn.Config(
-                create_app(self.settings, classifier),
+                create_app(self.settings, classifier, self.plugins),
                 http=GUARDED_PROTOCOL,
                 log_level="warning",
                 access_log=False,

@@ -305,6 +305,7 @@ class Startup:
     def start(self, plugins: Any) -> None:
         """Start the embedded API (if any) and the intent-model loading."""
         if self.embedded is not None:
+            self.embedded.plugins = plugins  # its ticket_event listeners: the shell's plugins
             self.embedded.start()
         threading.Thread(
             target=self._load_model, args=(plugins,), name="ticketbot-model", daemon=True

@@ -95,11 +95,14 @@ class ScriptedChannel:
 
 
 @contextmanager
-def running_api(directory: str | Path, **settings: Any) -> Iterator[ApiClient]:
+def running_api(
+    directory: str | Path, *, plugins: Plugins | None = None, **settings: Any
+) -> Iterator[ApiClient]:
     """A real ticket API on a free loopback port with a SQLite file in ``directory``.
 
     Yields an :class:`ApiClient` for it, with an admin key; extra keyword arguments override
-    API settings.
+    API settings. ``plugins`` (e.g. from :func:`plugins_with`) are the ones whose
+    ``ticket_event`` hook the API calls; default: the installed plugins.
     """
     from ticketbot.api.settings import Settings
     from ticketbot.server import EmbeddedServer
@@ -108,6 +111,7 @@ def running_api(directory: str | Path, **settings: Any) -> Iterator[ApiClient]:
     server = EmbeddedServer(
         Settings(database_url=f"sqlite:///{database}", **settings),
         key_file=Path(directory) / "api-key",
+        plugins=plugins,
     )
     server.start()
     try:

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends
 
 from ticketbot.api.auth import Caller
 from ticketbot.api.errors import problem_responses
+from ticketbot.api.routes.common import known_query_only
 from ticketbot.api.schemas import Classification, ClassifyRequest
 from ticketbot.api.service import Service, get_service
 
-router = APIRouter(tags=["classification"])
+router = APIRouter(tags=["classification"], dependencies=[Depends(known_query_only)])
 
 
 @router.post(

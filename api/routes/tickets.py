@@ -1,51 +1,61 @@
-"""/tickets: create, list, read and delete tickets."""
+"""/tickets: create, list, read, change and delete tickets; their comments and history."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import peewee
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
-from pydantic import BeforeValidator
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from ticketbot.api import lifecycle
 from ticketbot.api.auth import Caller, CanCreate, CanDelete
 from ticketbot.api.classifier import Routing
 from ticketbot.api.errors import problem_responses
 from ticketbot.api.keys import Principal
-from ticketbot.api.models import search_key
-from ticketbot.api.schemas import FILTER_PATTERN, TicketCreate, TicketOut, TicketPage
-from ticketbot.api.service import Service, get_service
+from ticketbot.api.models import search_key, utc_now
+from ticketbot.api.routes.common import (
+    Limit,
+    Offset,
+    ServiceDep,
+    TicketId,
+    comment_out,
+    event_out,
+    known_query_only,
+    publish,
+    ticket_out,
+)
+from ticketbot.api.schemas import (
+    FILTER_PATTERN,
+    CommentCreate,
+    CommentOut,
+    CommentPage,
+    EventPage,
+    Priority,
+    Status,
+    TicketCreate,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+)
+from ticketbot.api.service import Service
 
-router = APIRouter(prefix="/tickets", tags=["tickets"])
+router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(known_query_only)])
+
+ETAG_HEADER = {
+    "ETag": {
+        "description": "The ticket's current version; send it back in If-Match to change it "
+        "only if nobody else has",
+        "schema": {"type": "string"},
+    }
+}
+Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority"]
+_PRIORITY_RANK = [(name, rank) for rank, name in enumerate(lifecycle.PRIORITIES)]
 
 
-def _digits_only(value: object) -> object:
-    """Ticket numbers in paths are plain digits: "+1", " 1" and "1_0" are not ticket 1 or 10."""
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError("a ticket number is written with digits only, e.g. /tickets/42")
-    return value
-
-
-TicketId = Annotated[
-    int,
-    Path(ge=1, le=2**63 - 1, description="Ticket number (digits only)"),
-    BeforeValidator(_digits_only),
-]
-ServiceDep = Annotated[Service, Depends(get_service)]
-
-
-def _not_found(ticket_id: int) -> HTTPException:
-    return HTTPException(404, f"No ticket {ticket_id}. List tickets with GET /tickets.")
-
-
-def _visible(service: Service, caller: Principal) -> peewee.ModelSelect:
-    """The tickets ``caller`` may see: its own for a requester, all for agents and admins."""
-    ticket = service.models.ticket
-    query = ticket.select()
-    if caller.role == "requester":
-        query = query.where(ticket.created_by == caller.key_id)
-    return query
+def _with_etag(response: Response, row) -> TicketOut:
+    response.headers["ETag"] = lifecycle.etag(row)
+    return ticket_out(row)
 
 
 @router.post(
@@ -53,7 +63,7 @@ def _visible(service: Service, caller: Principal) -> peewee.ModelSelect:
     status_code=status.HTTP_201_CREATED,
     response_model=TicketOut,
     summary="Create a ticket; its department is chosen by the classifier",
-    responses=problem_responses(400, 401, 403, 413, 422, 503),
+    responses={201: {"headers": ETAG_HEADER}, **problem_responses(400, 401, 403, 413, 422, 503)},
 )
 async def create_ticket(
     body: TicketCreate, response: Response, service: ServiceDep, caller: CanCreate
@@ -71,19 +81,24 @@ async def create_ticket(
     ticket = await run_in_threadpool(_store, service, body, routing, caller)
     service.metrics.ticket_created(routing.department, routing.needs_review)
     response.headers["Location"] = f"/tickets/{ticket.id}"
-    return TicketOut.model_validate(ticket)
+    out = _with_etag(response, ticket)
+    publish(service, "created", ticket.id, caller.name, ticket.created_at, ticket=out)
+    return out
 
 
 def _store(service: Service, body: TicketCreate, routing: Routing, caller: Principal):
-    """Insert the routed ticket (runs in the thread pool)."""
+    """Insert the routed ticket and its first event (runs in the thread pool)."""
     database = service.database
+    models = service.models
+    now = utc_now()
     with database.connection_context():
         service.ensure_schema()
         with service.write_lock, database.atomic():
-            ticket = service.models.ticket.create(
+            ticket = models.ticket.create(
                 title=body.title,
                 description=body.description,
                 department=routing.department,
+                predicted_department=routing.department,
                 confidence=routing.confidence,
                 ranking=routing.ranking,
                 needs_review=routing.needs_review,
@@ -91,8 +106,16 @@ def _store(service: Service, body: TicketCreate, routing: Routing, caller: Princ
                 status="open",
                 search_text=search_key(f"{body.title}\n{body.description}"),
                 created_by=caller.key_id,
+                created_at=now,
+                updated_at=now,
             )
+            lifecycle.record_created(models, ticket, caller.name)
+    ticket.creator = caller.name
     return ticket
+
+
+def _mine(value: str | None, caller: Principal) -> str | None:
+    return caller.name if value == "me" else value
 
 
 @router.get(
@@ -110,8 +133,27 @@ def list_tickets(
             max_length=100, pattern=FILTER_PATTERN, description="Only this department (any case)"
         ),
     ] = None,
-    status: Annotated[
-        str | None, Query(max_length=20, pattern=FILTER_PATTERN, description="Only this status")
+    status: Annotated[Status | None, Query(description="Only this status")] = None,
+    priority: Annotated[Priority | None, Query(description="Only this priority")] = None,
+    assignee: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=FILTER_PATTERN,
+            description="Only the tickets assigned to this key name; `me` for the caller's, "
+            "`none` for unassigned ones",
+        ),
+    ] = None,
+    created_by: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=FILTER_PATTERN,
+            description="Only the tickets created by this key name; `me` for the caller's",
+        ),
+    ] = None,
+    needs_review: Annotated[
+        bool | None, Query(description="Only the tickets flagged (true) or not (false)")
     ] = None,
     q: Annotated[
         str | None,
@@ -121,20 +163,39 @@ def list_tickets(
             description="Text searched in titles and descriptions (any case, any accents)",
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
-    offset: Annotated[int, Query(ge=0, le=2**31, description="Tickets to skip")] = 0,
+    sort: Annotated[
+        Sort,
+        Query(
+            description="Order: created_at, updated_at or priority (low to urgent); a leading "
+            "`-` for descending"
+        ),
+    ] = "-created_at",
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> TicketPage:
-    """Tickets matching every filter given, newest first, one page at a time.
+    """Tickets matching every filter given, one page at a time (newest first by default).
 
     A requester sees only the tickets it created.
     """
-    ticket = service.models.ticket
-    query = _visible(service, caller)
+    models = service.models
+    ticket = models.ticket
+    query = lifecycle.visible(models, caller)
     if department:
         canonical = {label.lower(): label for label in service.classifier.labels}
         query = query.where(ticket.department == canonical.get(department.lower(), department))
     if status:
         query = query.where(ticket.status == status)
+    if priority:
+        query = query.where(ticket.priority == priority)
+    if assignee == "none":
+        query = query.where(ticket.assignee.is_null())
+    elif assignee:
+        query = query.where(ticket.assignee == _mine(assignee, caller))
+    if created_by:
+        api_key = models.api_key
+        query = query.where(api_key.name == _mine(created_by, caller))
+    if needs_review is not None:
+        query = query.where(ticket.needs_review == needs_review)
     if q and q.strip():
         key = search_key(q.strip())
         if not key.strip():
@@ -144,33 +205,119 @@ def list_tickets(
         query = query.where(ticket.search_text.contains(key))
     with service.database.connection_context():
         service.ensure_schema()
-        total = query.count()
-        rows = list(
-            query.order_by(ticket.created_at.desc(), ticket.id.desc()).limit(limit).offset(offset)
-        )
+        total, rows = lifecycle.page(query.order_by(*_order(ticket, sort)), limit, offset)
     return TicketPage(
-        items=[TicketOut.model_validate(row) for row in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
+        items=[ticket_out(row) for row in rows], total=total, limit=limit, offset=offset
     )
+
+
+def _order(ticket, sort: str) -> list[peewee.Node]:
+    """ORDER BY for ``sort``; tickets of equal priority come newest first."""
+    name = sort.lstrip("-")
+    descending = sort.startswith("-")
+    if name == "priority":
+        rank = peewee.Case(ticket.priority, _PRIORITY_RANK)
+        return [
+            rank.desc() if descending else rank.asc(),
+            ticket.created_at.desc(),
+            ticket.id.desc(),
+        ]
+    key = getattr(ticket, name)
+    return [key.desc(), ticket.id.desc()] if descending else [key.asc(), ticket.id.asc()]
 
 
 @router.get(
     "/{ticket_id}",
     response_model=TicketOut,
     summary="Read a ticket",
-    responses=problem_responses(401, 404, 422, 503),
+    responses={
+        200: {"headers": ETAG_HEADER},
+        304: {"description": "Not modified: the If-None-Match ETag is still current"},
+        **problem_responses(401, 404, 422, 503),
+    },
 )
-def read_ticket(ticket_id: TicketId, service: ServiceDep, caller: Caller) -> TicketOut:
-    """One ticket by number; 404 if there is none (or, for a requester, not its own)."""
-    ticket = service.models.ticket
+def read_ticket(
+    ticket_id: TicketId,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    caller: Caller,
+) -> TicketOut | Response:
+    """One ticket by number; 404 if there is none (or, for a requester, not its own).
+
+    The ``ETag`` header names this version of the ticket: send it as ``If-Match`` with a
+    PATCH, or as ``If-None-Match`` here (304 while it has not changed).
+    """
     with service.database.connection_context():
         service.ensure_schema()
-        found = _visible(service, caller).where(ticket.id == ticket_id).first()
-    if found is None:
-        raise _not_found(ticket_id)
-    return TicketOut.model_validate(found)
+        found = lifecycle.find(service.models, caller, ticket_id)
+    tag = lifecycle.etag(found)
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match and (
+        if_none_match.strip() == "*"
+        or tag in {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    ):
+        return Response(status_code=304, headers={"ETag": tag})
+    return _with_etag(response, found)
+
+
+@router.patch(
+    "/{ticket_id}",
+    response_model=TicketOut,
+    summary="Change a ticket's status, priority, assignee or department",
+    responses={
+        200: {"headers": ETAG_HEADER},
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 503),
+    },
+)
+def update_ticket(
+    ticket_id: TicketId,
+    body: TicketPatch,
+    response: Response,
+    service: ServiceDep,
+    caller: Caller,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=200,
+            description="The ETag of the ticket as you last read it: the change applies only "
+            "if it is still current (else 412, nothing changed). Without it, the change "
+            "applies to whatever the ticket is now.",
+        ),
+    ] = None,
+) -> TicketOut:
+    """A JSON merge patch (RFC 7396): the fields given change, the others stay.
+
+    - Agents and admins may change `status`, `priority`, `assignee` (an agent or admin key's
+      name, or null), `department` (one of the model's labels; it clears `needs_review`) and
+      `needs_review`.
+    - A requester may only close its own ticket, or reopen it once resolved or closed (403
+      for anything else; 404 for a ticket that is not its own).
+    - Status moves: open -> in_progress or resolved; in_progress -> open or resolved;
+      resolved -> open; closed -> open; any -> closed. Any other move is 409, with the
+      moves allowed (`allowed`).
+    - A value equal to the current one changes nothing. Each change is recorded in the
+      ticket's history (`GET /tickets/{id}/events`).
+    """
+    patch = body.model_dump(include=body.model_fields_set)
+    labels = list(service.classifier.labels)
+    with service.database.connection_context():
+        service.ensure_schema()
+        with service.write_lock:
+            outcome = lifecycle.update(service.models, caller, ticket_id, patch, if_match, labels)
+    out = _with_etag(response, outcome.ticket)
+    if outcome.changes:
+        publish(
+            service,
+            "updated",
+            ticket_id,
+            caller.name,
+            outcome.ticket.updated_at,
+            ticket=out,
+            changes=[change.as_dict() for change in outcome.changes],
+        )
+    return out
 
 
 @router.delete(
@@ -181,15 +328,104 @@ def read_ticket(ticket_id: TicketId, service: ServiceDep, caller: Caller) -> Tic
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 def delete_ticket(ticket_id: TicketId, service: ServiceDep, caller: CanDelete) -> Response:
-    """Delete one ticket; 404 if there is none (or, for a requester, not its own)."""
-    ticket = service.models.ticket
-    condition = ticket.id == ticket_id
-    if caller.role == "requester":
-        condition &= ticket.created_by == caller.key_id
+    """Delete one ticket with its comments and history; 404 if there is none (or, for a
+    requester, not its own). The deletion itself (which ticket, by whom, when) stays in the
+    audit log (`GET /audit`, admins only)."""
     with service.database.connection_context():
         service.ensure_schema()
         with service.write_lock:
-            deleted = ticket.delete().where(condition).execute()
-    if not deleted:
-        raise _not_found(ticket_id)
+            at = lifecycle.delete(service.models, caller, ticket_id)
+    publish(service, "deleted", ticket_id, caller.name, at)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{ticket_id}/comments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommentOut,
+    summary="Comment on a ticket",
+    tags=["comments"],
+    responses=problem_responses(400, 401, 403, 404, 413, 422, 503),
+)
+def add_comment(
+    ticket_id: TicketId, body: CommentCreate, service: ServiceDep, caller: Caller
+) -> CommentOut:
+    """Add a comment. A requester may comment on its own tickets, never internally (403);
+    agents and admins on any ticket, internally (`internal: true`, hidden from requesters)
+    or not."""
+    with service.database.connection_context():
+        service.ensure_schema()
+        with service.write_lock:
+            outcome = lifecycle.comment(service.models, caller, ticket_id, body.body, body.internal)
+    out = comment_out(outcome.comment)
+    publish(
+        service,
+        "commented",
+        ticket_id,
+        caller.name,
+        out.created_at,
+        ticket=ticket_out(outcome.ticket),
+        comment=out,
+    )
+    return out
+
+
+@router.get(
+    "/{ticket_id}/comments",
+    response_model=CommentPage,
+    summary="List a ticket's comments, oldest first",
+    tags=["comments"],
+    responses=problem_responses(401, 404, 422, 503),
+)
+def list_comments(
+    ticket_id: TicketId,
+    service: ServiceDep,
+    caller: Caller,
+    internal: Annotated[
+        bool | None,
+        Query(description="Only internal notes (true) or only public comments (false)"),
+    ] = None,
+    sort: Annotated[
+        Literal["created_at", "-created_at"],
+        Query(description="created_at (oldest first, the default) or -created_at"),
+    ] = "created_at",
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> CommentPage:
+    """The comments of a ticket, paginated like the ticket list. Requesters never see
+    internal notes."""
+    with service.database.connection_context():
+        service.ensure_schema()
+        query = lifecycle.comments(
+            service.models, caller, ticket_id, internal, newest_first=sort.startswith("-")
+        )
+        total, rows = lifecycle.page(query, limit, offset)
+    return CommentPage(
+        items=[comment_out(row) for row in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/{ticket_id}/events",
+    response_model=EventPage,
+    summary="A ticket's history, oldest first",
+    tags=["history"],
+    responses=problem_responses(401, 404, 422, 503),
+)
+def list_events(
+    ticket_id: TicketId,
+    service: ServiceDep,
+    caller: Caller,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> EventPage:
+    """The append-only history of a ticket: `created` (with the routing), each `changed`
+    field (`field`, `from`, `to`, `by`, `at`) and each comment added (`commented`).
+    Requesters see the history of their own tickets, internal notes excepted."""
+    with service.database.connection_context():
+        service.ensure_schema()
+        query = lifecycle.events(service.models, caller, ticket_id)
+        total, rows = lifecycle.page(query, limit, offset)
+    return EventPage(
+        items=[event_out(row) for row in rows], total=total, limit=limit, offset=offset
+    )

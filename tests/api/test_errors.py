@@ -119,7 +119,7 @@ def test_openapi_describes_every_field_and_error(client):
 def test_405_lists_every_allowed_method(client):
     response = client.options("/tickets/1")
     assert_problem(response, 405)
-    assert response.headers["allow"] == "DELETE, GET"
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
 
 
 @pytest.mark.parametrize(

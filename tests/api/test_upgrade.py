@@ -73,6 +73,19 @@ def test_the_previous_release_database_opens_with_everything_in_it(engine, tmp_p
             got = by_id[ticket["id"]]
             assert {k: got[k] for k in COMPARED} == {k: ticket[k] for k in COMPARED}
         assert client.get("/health").json()["status"] == "ok"
+        for ticket in expected["tickets"]:
+            got = by_id[ticket["id"]]
+            assert (got["priority"], got["assignee"]) == ("normal", None)
+            assert got["predicted_department"] == ticket["department"]
+            assert got["updated_at"] == ticket["created_at"]
+            assert got["created_by"] == ticket["created_by"]
+            (event,) = client.get(f"/tickets/{ticket['id']}/events", headers=admin).json()["items"]
+            assert (event["kind"], event["by"], event["at"]) == (
+                "created",
+                ticket["created_by"],
+                ticket["created_at"],
+            )
+            assert event["routing"] == {k: ticket[k] for k in event["routing"]}
         requester = {"Authorization": f"Bearer {keys['fixture-requester']}"}
         own = client.get("/tickets", headers=requester).json()["items"]
         assert {t["id"] for t in own} == {

@@ -1,6 +1,7 @@
 """Schemathesis against the live OpenAPI schema of a real server: no 5xx, no response that
 breaks its own schema, on every endpoint, with a valid key. Bounded: 30 examples per
-operation and a fixed seed, so the run takes seconds."""
+operation and a fixed seed, so the run takes seconds. tests/e2e/schemathesis.toml says which
+answers a schema-valid request may get where the schema cannot say everything."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ def test_schemathesis_finds_no_failure(database_url, tmp_path: Path):
         result = subprocess.run(
             [
                 str(Path(sys.executable).with_name("schemathesis")),
+                "--config-file",
+                str(Path(__file__).with_name("schemathesis.toml")),
                 "run",
                 f"{server.url}/openapi.json",
                 "--header",
@@ -41,4 +44,21 @@ def test_schemathesis_finds_no_failure(database_url, tmp_path: Path):
             timeout=300,
         )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "No issues found" in result.stdout
+    assert "No issues found" in result.stdout or _only_expected_warnings(result.stdout), (
+        result.stdout[-4000:]
+    )
+
+
+def _only_expected_warnings(output: str) -> bool:
+    """True when the run's only warning is the expected one: the PATCH operation mostly
+    refused (see schemathesis.toml)."""
+    if "WARNINGS" not in output:
+        return False
+    section = output.split("WARNINGS", 1)[1].split("SUMMARY", 1)[0]
+    listed = {line.strip()[2:] for line in section.splitlines() if line.strip().startswith("- ")}
+    titles = [
+        line for line in section.splitlines() if line and not line.startswith((" ", "💡", "="))
+    ]
+    return listed == {"PATCH /tickets/{ticket_id}"} and all(
+        title.startswith("Schema validation mismatch") for title in titles
+    )

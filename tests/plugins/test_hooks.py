@@ -21,7 +21,12 @@ HOOKS = sorted(
 
 
 def test_the_hooks_tested_here_are_all_the_hooks():
-    assert HOOKS == ["fallback_reply", "register_entity_extractors", "register_intents"]
+    assert HOOKS == [
+        "fallback_reply",
+        "register_entity_extractors",
+        "register_intents",
+        "ticket_event",
+    ]
 
 
 def bot_for(plugins, api) -> Bot:
@@ -140,3 +145,43 @@ def test_system_exit_from_an_extractor_or_a_fallback_does_not_end_the_bot(live_a
     assert "Je ne trouve pas le ticket n°12" in converse(bot, "montre le ticket 12")
     answer = converse(bot, "raconte-moi une blague")  # the plugin's fallback raises first
     assert "Je n'ai pas compris" in answer and not bot.ended
+
+
+FAKE_LISTENER = """
+import json, os
+from ticketbot import hookimpl
+
+@hookimpl
+def ticket_event(event):
+    with open(os.environ["FAKE_EVENTS_FILE"], "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(event) + "\\n")
+"""
+
+
+def test_ticket_event_reaches_an_installed_plugin(fake_site, tmp_path, monkeypatch):
+    """Installed through an entry point, found by the API on its own, told of each event."""
+    import json
+    import time
+
+    from ticketbot.testing import running_api
+
+    events_file = tmp_path / "events.jsonl"
+    monkeypatch.setenv("FAKE_EVENTS_FILE", str(events_file))
+    monkeypatch.delenv("TICKETBOT_LOAD_PLUGINS", raising=False)
+    install_fake_plugin(fake_site, "fake_listener", FAKE_LISTENER)
+    with running_api(tmp_path) as api:
+        number = api.create_ticket("Le wifi coupe sans arrêt")["id"]
+        api.update_ticket(number, {"status": "resolved"})
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(_lines(events_file)) < 2:
+            time.sleep(0.02)
+    events = [json.loads(line) for line in _lines(events_file)]
+    assert [(e["type"], e["ticket_id"]) for e in events] == [
+        ("created", number),
+        ("updated", number),
+    ]
+    assert events[1]["changes"] == [{"field": "status", "from": "open", "to": "resolved"}]
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
