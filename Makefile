@@ -54,7 +54,7 @@ test: $(TEST_STAMP)
 
 models: $(RUN_STAMP)
 	$(BIN)/ticketbot train department --out trained_models/department.pkl
-	TICKETBOT_LOAD_PLUGINS=create_ticket,read_ticket,delete_ticket,entities,fallback,small_talk \
+	TICKETBOT_LOAD_PLUGINS=create_ticket,read_ticket,delete_ticket,comment_ticket,close_ticket,reopen_ticket,entities,fallback,small_talk \
 		$(BIN)/ticketbot train intent --out trained_models/intent.pkl
 
 bench: $(TEST_STAMP)

@@ -15,7 +15,10 @@ SHARED_DATA = Path(os.environ.get("TICKETBOT_SHARED_DATA", REPO.parent / "shared
 IT_TICKETS = SHARED_DATA / "it_tickets" / "train.csv"
 WIKIT_INTENTS = SHARED_DATA / "wikit_fr_intents" / "train.csv"
 BENCHMARKS_MD = REPO / "BENCHMARKS.md"
-BUILT_IN_PLUGINS = "create_ticket,read_ticket,delete_ticket,entities,fallback,small_talk"
+BUILT_IN_PLUGINS = (
+    "create_ticket,read_ticket,delete_ticket,comment_ticket,close_ticket,reopen_ticket,"
+    "entities,fallback,small_talk"
+)
 """TICKETBOT_LOAD_PLUGINS value that loads only the plugins shipped with ticketbot."""
 
 

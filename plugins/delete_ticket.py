@@ -13,48 +13,16 @@ from ticketbot.plugins.entities import TICKET_NUMBER_FORMS
 from ticketbot.plugins.read_ticket import show_ticket
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "delete_ticket.csv"
+NOTHING_DONE = ("rien n'a été supprimé", "nothing was deleted")
 
 
 def delete(turn: Turn) -> None:
     """Ask for the number if missing, show the ticket, delete it only after a clear yes."""
-    ticket_id = turn.entities.get("ticket_id")
-    several = turn.entities.get("ticket_ids")
-    if several:
-        ticket_id = None
-        listed = ", ".join(str(n) for n in several)
-        turn.say(
-            fr=f"Je supprime un ticket à la fois (vous avez cité les tickets {listed}).",
-            en=f"I delete one ticket at a time (you named tickets {listed}).",
-        )
-    for attempt in range(2):
-        if ticket_id is not None:
-            break
-        answer = turn.ask(
-            fr="Quel ticket voulez-vous supprimer ? Donnez son numéro (ou « annuler ») :"
-            if attempt == 0
-            else "Il me faut le numéro du ticket, par exemple « 12 » (ou « annuler ») :",
-            en="Which ticket do you want to delete? Give its number (or 'cancel'):"
-            if attempt == 0
-            else "I need the ticket's number, for example '12' (or 'cancel'):",
-        )
-        if answer is None:
-            turn.say(fr="D'accord, rien n'a été supprimé.", en="OK, nothing was deleted.")
-            return
-        ticket_id = turn.ticket_id_in(answer)
-    if ticket_id is None:
-        turn.say(
-            fr="Je n'ai pas trouvé de numéro de ticket dans vos réponses ; rien n'a été supprimé.",
-            en="I found no ticket number in your answers; nothing was deleted.",
-        )
+    found = turn.which_ticket(("supprimer", "delete"), NOTHING_DONE)
+    if found is None:
         return
-    try:
-        ticket = turn.api.get_ticket(ticket_id)
-    except TicketNotFound:
-        turn.say(
-            fr=f"Le ticket n°{ticket_id} n'existe pas (ou plus) ; rien n'a été supprimé.",
-            en=f"Ticket #{ticket_id} does not exist (or no longer); nothing was deleted.",
-        )
-        return
+    ticket, _ = found
+    ticket_id = ticket["id"]
     show_ticket(turn, ticket)
     if not turn.confirm(
         fr=f"Supprimer définitivement le ticket n°{ticket_id} ? (oui/non)",

@@ -73,82 +73,85 @@ _NOT_BEFORE = frozenset(
 )
 
 
-# Numbers written in words ("ticket douze", "number twelve"), 2 to 99. "un", "une" and
-# "one" are left out: they are articles and pronouns far more often than numbers.
-_UNITS = {
-    "deux": 2,
-    "trois": 3,
-    "quatre": 4,
-    "cinq": 5,
-    "six": 6,
-    "sept": 7,
-    "huit": 8,
-    "neuf": 9,
-    "dix": 10,
-    "onze": 11,
-    "douze": 12,
-    "treize": 13,
-    "quatorze": 14,
-    "quinze": 15,
-    "seize": 16,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS = {
-    "vingt": 20,
-    "trente": 30,
-    "quarante": 40,
-    "cinquante": 50,
-    "soixante": 60,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
+# Numbers written in words ("ticket douze", "quatre-vingt-dix-neuf", "deux cent trois",
+# "one hundred and five"). "un", "une" and "one" alone are left out: they are articles and
+# pronouns far more often than numbers; inside a longer number they count.
+_VALUES = {
+    "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
+    "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14,
+    "quinze": 15, "seize": 16, "vingt": 20, "vingts": 20, "trente": 30, "quarante": 40,
+    "cinquante": 50, "soixante": 60,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_HUNDRED = ("cent", "cents", "hundred")
+_THOUSAND = ("mille", "thousand")
+_ALONE_IS_NOT_A_NUMBER = ("un", "une", "one")
+_NUMBER_WORD = (
+    "(?:" + "|".join(sorted((*_VALUES, *_HUNDRED, *_THOUSAND), key=len, reverse=True)) + ")"
+)
 _NUMBER_WORDS = re.compile(
-    r"\b(?:(?P<tens>"
-    + "|".join(_TENS)
-    + r")(?:[\s-]+(?:et[\s-]+)?(?P<unit>un|one|"
-    + "|".join(_UNITS)
-    + r"))?|(?P<alone>dix[\s-]+(?:sept|huit|neuf)|"
-    + "|".join(_UNITS)
-    + r"))\b",
-    re.IGNORECASE,
+    rf"\b{_NUMBER_WORD}(?:(?:[\s-]+(?:et|and)[\s-]+|[\s-]+){_NUMBER_WORD})*\b", re.IGNORECASE
 )
 
 
+def _number(words: list[str]) -> int | None:
+    """The value of number words in order, or None when they do not make one number
+    ("deux trois", "un et deux")."""
+    total = current = 0
+    limit = 10**6  # the largest value the next added word may have
+    for index, word in enumerate(words):
+        if word in _HUNDRED:
+            if current >= 100:
+                return None
+            current, limit = (current or 1) * 100, 100
+        elif word in _THOUSAND:
+            if total or current >= 1000:
+                return None
+            total, current, limit = (current or 1) * 1000, 0, 1000
+        elif word in ("vingt", "vingts") and index and words[index - 1] == "quatre":
+            current, limit = current + 80 - 4, 20  # quatre-vingt(s): 80
+        else:
+            value = _VALUES[word]
+            if value >= limit and not (
+                value == 4 and words[index + 1 : index + 2] in (["vingt"], ["vingts"])
+            ):
+                return None
+            current += value
+            limit = 20 if value in (60, 80) else 10 if value % 10 == 0 and value >= 10 else 1
+            if words[index + 1 : index + 2] and words[index + 1] in _HUNDRED + _THOUSAND:
+                limit = 10**6
+    return total + current
+
+
 def _word_to_digits(match: re.Match[str]) -> str:
-    if match.group("alone"):
-        words = match.group("alone").lower().replace("-", " ").split()
-        return str(10 + _UNITS[words[1]] if len(words) == 2 else _UNITS[words[0]])
-    unit = (match.group("unit") or "").lower()
-    return str(
-        _TENS[match.group("tens").lower()] + (1 if unit in ("un", "one") else _UNITS.get(unit, 0))
+    text = match.group()
+    words = [w for w in re.split(r"[\s-]+", text.lower()) if w not in ("et", "and")]
+    if len(words) == 1 and words[0] in _ALONE_IS_NOT_A_NUMBER:
+        return text
+    value = _number(words)
+    if value is not None:
+        return str(value)
+    # Several numbers in a row ("tickets trois et quatre"): each on its own.
+    return re.sub(
+        _NUMBER_WORD,
+        lambda one: (
+            one.group()
+            if one.group().lower() in _ALONE_IS_NOT_A_NUMBER
+            else str(_number([one.group().lower()]) or one.group())
+        ),
+        text,
+        flags=re.IGNORECASE,
     )
 
 
 def with_digits(text: str) -> str:
     """``text`` with numbers written in words as digits ("ticket douze" -> "ticket 12",
-    "number twenty-one" -> "number 21"). Accents must already be removed."""
+    "quatre-vingt-dix-neuf" -> "99", "number twenty-one" -> "number 21"). Accents must
+    already be removed."""
     return _NUMBER_WORDS.sub(_word_to_digits, text)
 
 
@@ -301,6 +304,53 @@ def department(text: str) -> str | None:
     return None
 
 
+# Which tickets a list is about: the caller's own, those assigned to the caller, or nobody's.
+_UNASSIGNED = re.compile(
+    r"\b(?:non (?:assigne|attribue|affecte)|pas (?:encore )?(?:assigne|attribue|affecte)"
+    r"|sans (?:responsable|assignation|personne)|unassigned|not assigned|nobody's|no one's"
+    r"|no owner)",
+    re.IGNORECASE,
+)
+_ASSIGNED = re.compile(
+    r"\b(?:(?:assigne|attribue|affecte)e?s? a moi|qui me sont (?:assigne|attribue|affecte)"
+    r"|(?:mes|my) (?:\w+ )?(?:assigne|attribue|affecte|assigned)|assigned to (?:me|myself)"
+    r"|ma file|my queue|on my plate|dont je (?:m'occupe|suis responsable|ai la charge)"
+    r"|que je (?:traite|dois traiter|gere)|(?:i'm|i am|im) (?:handling|working on|assigned)"
+    r"|i (?:handle|own|work on)|(?:mine|me) to (?:handle|work on|fix)|responsible for)",
+    re.IGNORECASE,
+)
+_MINE = re.compile(
+    r"\b(?:mes|my|mine|j'ai (?:cree|ouvert|fait|envoye|soumis)\w*"
+    r"|i (?:opened|created|submitted|filed|sent|raised|made))\b",
+    re.IGNORECASE,
+)
+_STATUS_WORDS = {
+    "open": re.compile(r"\b(?:ouverte?s|open (?:tickets|requests|issues|ones))\b", re.I),
+    "resolved": re.compile(r"\b(?:resolue?s|resolved)\b", re.I),
+    "closed": re.compile(r"\b(?:fermee?s|clos|closes|cloturee?s|closed)\b", re.I),
+}
+
+
+def scope(text: str) -> str | None:
+    """Whose tickets a list is about: ``"assigned"`` (to the caller), ``"unassigned"``,
+    ``"mine"`` (created by the caller), or None for every ticket the caller may see."""
+    folded = strip_accents(text)
+    if _UNASSIGNED.search(folded):
+        return "unassigned"
+    if _ASSIGNED.search(folded):
+        return "assigned"
+    if _MINE.search(folded):
+        return "mine"
+    return None
+
+
+def status_filter(text: str) -> str | None:
+    """The status a list asks for ("tickets ouverts", "closed requests"), if any."""
+    folded = strip_accents(text)
+    found = [status for status, pattern in _STATUS_WORDS.items() if pattern.search(folded)]
+    return found[0] if len(found) == 1 else None
+
+
 @hookimpl
 def register_entity_extractors(register):
     # A ticket number is an entity of the lines about a ticket (intents that expect one):
@@ -309,3 +359,5 @@ def register_entity_extractors(register):
     register("ticket_id", only_number, when_expected=True)
     register("ticket_ids", several_ticket_numbers, when_expected=True)
     register("department", department)
+    register("scope", scope, when_expected=True)
+    register("status", status_filter, when_expected=True)

@@ -1,4 +1,4 @@
-"""Built-in intent ``read_ticket``: one ticket's details, or a table of recent tickets."""
+"""Built-in intent ``read_ticket``: one ticket's details, or a table of tickets."""
 
 from __future__ import annotations
 
@@ -11,30 +11,47 @@ from ticketbot.dialogue import Turn
 from ticketbot.intents import Intent, examples_from_csv
 from ticketbot.nlu.variants import combine, generate
 from ticketbot.plugins.entities import TICKET_NUMBER_FORMS
+from ticketbot.plugins.lifecycle import STAFF, STATUS, priority_word, role, status_word
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "read_ticket.csv"
 RECENT = 10
 
 
-def when(ticket: dict[str, Any]) -> str:
-    """The creation time of a ticket, short and in UTC."""
+def when(item: dict[str, Any], field: str = "created_at") -> str:
+    """A time of a ticket or a comment (its creation by default), short and in UTC."""
     try:
-        return datetime.fromisoformat(ticket["created_at"]).strftime("%Y-%m-%d %H:%M UTC")
+        return datetime.fromisoformat(item[field]).strftime("%Y-%m-%d %H:%M UTC")
     except (KeyError, ValueError):
-        return str(ticket.get("created_at", ""))
+        return str(item.get(field, ""))
 
 
-def show_ticket(turn: Turn, ticket: dict[str, Any]) -> None:
-    """The details of one ticket, as a two-column table."""
+def show_ticket(
+    turn: Turn, ticket: dict[str, Any], last_comment: dict[str, Any] | None = None
+) -> None:
+    """The details of one ticket, as a two-column table; with the newest public comment when
+    given."""
     rows = [
         (turn.t("Titre", "Title"), ticket["title"]),
+        (turn.t("Statut", "Status"), status_word(turn, ticket["status"])),
+        (turn.t("Priorité", "Priority"), priority_word(turn, ticket.get("priority", "normal"))),
         (turn.t("Service", "Department"), ticket["department"]),
         (turn.t("Confiance", "Confidence"), turn.percent(ticket["confidence"])),
-        (turn.t("Statut", "Status"), ticket["status"]),
+        (turn.t("Assigné à", "Assignee"), ticket.get("assignee") or turn.t("personne", "nobody")),
         (turn.t("Créé le", "Created"), when(ticket)),
     ]
+    if ticket.get("updated_at") and ticket.get("updated_at") != ticket.get("created_at"):
+        rows.append((turn.t("Modifié le", "Updated"), when(ticket, "updated_at")))
     if ticket.get("description"):
         rows.append((turn.t("Description", "Description"), ticket["description"]))
+    if last_comment:
+        rows.append(
+            (
+                turn.t("Dernier commentaire", "Last comment"),
+                f"{last_comment['author']}, {when(last_comment)} : {last_comment['body']}"
+                if turn.language == "fr"
+                else f"{last_comment['author']}, {when(last_comment)}: {last_comment['body']}",
+            )
+        )
     turn.table(
         (f"Ticket n°{ticket['id']}", f"Ticket #{ticket['id']}"),
         [("Champ", "Field"), ("Valeur", "Value")],
@@ -43,27 +60,44 @@ def show_ticket(turn: Turn, ticket: dict[str, Any]) -> None:
 
 
 def read(turn: Turn) -> None:
-    """Show the ticket named in the line, or the recent tickets (of a department if named)."""
+    """Show the ticket named in the line (with its newest public comment), or a list: the
+    caller's tickets, those assigned to the caller, unassigned ones, of a department, of a
+    status."""
     ticket_id = turn.entities.get("ticket_id")
     if ticket_id is not None:
-        show_ticket(turn, turn.api.get_ticket(ticket_id))
+        ticket = turn.api.get_ticket(ticket_id)
+        show_ticket(turn, ticket, turn.api.last_public_comment(ticket_id))
         return
     department = turn.entities.get("department")
-    page = turn.api.list_tickets(department=department, limit=RECENT)
+    status = turn.entities.get("status")
+    scope = turn.entities.get("scope")
+    filters: dict[str, Any] = {"department": department, "status": status}
+    if scope == "assigned" and role(turn) not in STAFF:
+        turn.say(
+            fr="Les tickets sont assignés aux agents du support, pas aux demandeurs ; voici "
+            "les vôtres.",
+            en="Tickets are assigned to support agents, not to requesters; here are yours.",
+        )
+        scope = "mine"
+    if scope == "assigned":
+        filters["assignee"] = "me"
+    elif scope == "unassigned":
+        filters["assignee"] = "none"
+    elif scope == "mine":
+        filters["created_by"] = "me"
+    page = turn.api.list_tickets(limit=RECENT, **filters)
+    what_fr, what_en = _list_name(turn, scope, department, status)
     if not page["items"]:
         turn.say(
-            fr=f"Aucun ticket{f' pour le service {department}' if department else ''} "
-            "pour le moment.",
-            en=f"No tickets{f' for {department}' if department else ''} yet.",
+            fr=f"Aucun ticket à afficher ({what_fr[:1].lower()}{what_fr[1:]}).",
+            en=f"No tickets to show ({what_en[:1].lower()}{what_en[1:]}).",
         )
         return
     shown, total = len(page["items"]), page["total"]
-    scope_fr = f" du service {department}" if department else ""
-    scope_en = f" {department}" if department else ""
     turn.table(
         (
-            f"Derniers tickets{scope_fr} ({shown} sur {total})",
-            f"Latest{scope_en} tickets ({shown} of {total})",
+            f"{what_fr} ({shown} sur {total})",
+            f"{what_en} ({shown} of {total})",
         ),
         [
             ("N°", "#"),
@@ -72,8 +106,32 @@ def read(turn: Turn) -> None:
             ("Statut", "Status"),
             ("Créé le", "Created"),
         ],
-        [(t["id"], t["title"], t["department"], t["status"], when(t)) for t in page["items"]],
+        [
+            (t["id"], t["title"], t["department"], status_word(turn, t["status"]), when(t))
+            for t in page["items"]
+        ],
     )
+
+
+def _list_name(
+    turn: Turn, scope: str | None, department: str | None, status: str | None
+) -> tuple[str, str]:
+    """What a list holds, in both languages ("Vos tickets, service IT, ouverts")."""
+    fr = {
+        "assigned": "Tickets qui vous sont assignés",
+        "unassigned": "Tickets non assignés",
+        "mine": "Vos tickets",
+    }.get(scope or "", "Derniers tickets")
+    en = {
+        "assigned": "Tickets assigned to you",
+        "unassigned": "Unassigned tickets",
+        "mine": "Your tickets",
+    }.get(scope or "", "Latest tickets")
+    if department:
+        fr, en = f"{fr}, service {department}", f"{en}, {department}"
+    if status:
+        fr, en = f"{fr}, {STATUS[status][0]}s", f"{en}, {STATUS[status][1]}"
+    return fr, en
 
 
 # One ticket (NUM: a ticket number in one of its written forms), or a list of tickets.
@@ -125,12 +183,13 @@ def register_intents(register):
         Intent(
             name="read_ticket",
             description={
-                "fr": "consulter un ticket par son numéro, "
-                "ou lister les derniers tickets (par service)",
-                "en": "show a ticket by its number, or list the latest tickets (by department)",
+                "fr": "consulter un ticket par son numéro, ou lister des tickets (les vôtres, "
+                "ceux qui vous sont assignés, par service)",
+                "en": "show a ticket by its number, or list tickets (yours, assigned to you, "
+                "by department)",
             },
             examples=examples(),
             handler=read,
-            expects=("ticket_id",),
+            expects=("ticket_id", "scope", "status"),
         )
     )

@@ -143,8 +143,9 @@ def fallback_reply(turn: Turn) -> str | None:
             "describe your problem and I'll create one, routed to the right department.",
         ),
         "greeting": (
-            "Bonjour ! Décrivez votre problème, ou demandez à voir ou supprimer un ticket.",
-            "Hello! Describe your problem, or ask to see or delete a ticket.",
+            "Bonjour ! Décrivez votre problème, ou demandez à voir, commenter, fermer ou "
+            "rouvrir un ticket.",
+            "Hello! Describe your problem, or ask to see, comment on, close or reopen a ticket.",
         ),
         "how_are_you": (
             "Très bien, merci ! Que puis-je faire pour vous ?",

@@ -336,7 +336,10 @@ def all_ticket_ids(base_url: str, key: str) -> list[int]:
             return ids
 
 
-BUILT_IN_PLUGINS = "create_ticket,read_ticket,delete_ticket,entities,fallback,small_talk"
+BUILT_IN_PLUGINS = (
+    "create_ticket,read_ticket,delete_ticket,comment_ticket,close_ticket,reopen_ticket,"
+    "entities,fallback,small_talk"
+)
 """TICKETBOT_LOAD_PLUGINS value that loads only the plugins shipped with ticketbot."""
 
 

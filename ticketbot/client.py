@@ -54,6 +54,25 @@ class TicketNotFound(ApiProblem):
         )
 
 
+class TicketChanged(ApiProblem):
+    """The ticket changed since it was read (412 to an ``If-Match``); nothing was changed."""
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__(f"ticket {ticket_id} changed since it was read")
+        self.ticket_id = ticket_id
+
+    def message(self, language: str) -> str:
+        if language == "en":
+            return (
+                f"Ticket #{self.ticket_id} was changed by someone else in the meantime; nothing "
+                "was changed. Have a look at it again, then try again."
+            )
+        return (
+            f"Le ticket n°{self.ticket_id} a été modifié par quelqu'un d'autre entre-temps ; rien "
+            "n'a été changé. Regardez-le à nouveau, puis réessayez."
+        )
+
+
 class ApiRefused(ApiProblem):
     """The API answered with an error (validation, permission, server error)."""
 
@@ -160,17 +179,26 @@ class ApiClient:
         except ApiRefused as error:
             if error.status == 404:
                 raise TicketNotFound(ticket_id) from None
+            if error.status == 412:
+                raise TicketChanged(ticket_id) from None
             raise
 
     def get_ticket(self, ticket_id: int) -> dict[str, Any]:
         """One ticket; :class:`TicketNotFound` if there is none."""
         return self._on_ticket("GET", ticket_id).json()
 
+    def get_ticket_and_etag(self, ticket_id: int) -> tuple[dict[str, Any], str | None]:
+        """One ticket and its ``ETag``: pass the ETag to :meth:`update_ticket` as ``if_match``
+        so that a change made by someone else in between is refused, not overwritten."""
+        response = self._on_ticket("GET", ticket_id)
+        return response.json(), response.headers.get("ETag")
+
     def update_ticket(
         self, ticket_id: int, changes: dict[str, Any], if_match: str | None = None
     ) -> dict[str, Any]:
         """Change ``status``, ``priority``, ``assignee`` or ``department`` (a merge patch);
-        returns the ticket. ``if_match``: the ETag read before (412 if it changed since)."""
+        returns the ticket. ``if_match``: the ETag read before (:class:`TicketChanged` if the
+        ticket changed since)."""
         headers = {"If-Match": if_match} if if_match else {}
         return self._on_ticket("PATCH", ticket_id, json=changes, headers=headers).json()
 

@@ -149,6 +149,65 @@ class Turn:
         found = self.extractors.extract(answer, expected=("ticket_id",)).get("ticket_id")
         return int(found) if found is not None else None
 
+    def which_ticket(
+        self,
+        verb: tuple[str, str],
+        nothing_done: tuple[str, str],
+        entities: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], str | None] | None:
+        """The ticket the line is about, and its ETag; asks for its number when the line has
+        none. ``verb`` is what will be done, as an infinitive (``("fermer", "close")``);
+        ``nothing_done`` ends the messages when the bot gives up (``("rien n'a été
+        supprimé", "nothing was deleted")``).
+
+        ``entities``: the ticket numbers to use instead of the line's (a handler that knows
+        only part of the line names the ticket). Several numbers: says one at a time and
+        asks. A cancel, two answers
+        without a number, or a ticket that does not exist (or that the user may not see):
+        says so with ``nothing_done`` and returns None.
+        """
+        from ticketbot.client import TicketNotFound
+
+        entities = self.entities if entities is None else entities
+        ticket_id = entities.get("ticket_id")
+        several = entities.get("ticket_ids")
+        if several:
+            ticket_id = None
+            listed = ", ".join(str(n) for n in several)
+            self.say(
+                fr=f"Un ticket à la fois, s'il vous plaît (vous avez cité les tickets {listed}).",
+                en=f"One ticket at a time, please (you named tickets {listed}).",
+            )
+        for attempt in range(2):
+            if ticket_id is not None:
+                break
+            answer = self.ask(
+                fr=f"Quel ticket voulez-vous {verb[0]} ? Donnez son numéro (ou « annuler ») :"
+                if attempt == 0
+                else "Il me faut le numéro du ticket, par exemple « 12 » (ou « annuler ») :",
+                en=f"Which ticket do you want to {verb[1]}? Give its number (or 'cancel'):"
+                if attempt == 0
+                else "I need the ticket's number, for example '12' (or 'cancel'):",
+            )
+            if answer is None:
+                self.say(fr=f"D'accord, {nothing_done[0]}.", en=f"OK, {nothing_done[1]}.")
+                return None
+            ticket_id = self.ticket_id_in(answer)
+        if ticket_id is None:
+            self.say(
+                fr=f"Je n'ai pas trouvé de numéro de ticket dans vos réponses ; {nothing_done[0]}.",
+                en=f"I found no ticket number in your answers; {nothing_done[1]}.",
+            )
+            return None
+        try:
+            return self.api.get_ticket_and_etag(ticket_id)
+        except TicketNotFound:
+            self.say(
+                fr=f"Le ticket n°{ticket_id} n'existe pas (ou plus) ; {nothing_done[0]}.",
+                en=f"Ticket #{ticket_id} does not exist (or no longer); {nothing_done[1]}.",
+            )
+            return None
+
     def percent(self, value: float) -> str:
         """A probability as a percentage, written the user's way ("93 %" or "93%")."""
         return self.t(f"{value:.0%}".replace("%", "\u202f%"), f"{value:.0%}")

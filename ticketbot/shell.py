@@ -51,8 +51,9 @@ REMOVED_COMMANDS = (
 )
 
 INTRO = {
-    "fr": "Bonjour ! Je suis ticketbot. Décrivez votre problème, ou demandez à voir ou supprimer "
-    "un ticket. Tapez « aide » pour voir ce que je sais faire, « quitter » pour sortir.",
+    "fr": "Bonjour ! Je suis ticketbot. Décrivez votre problème, ou demandez à voir, "
+    "commenter, fermer ou rouvrir un ticket. Tapez « aide » pour voir ce que je sais faire, "
+    "« quitter » pour sortir.",
     "en": "Hello! I'm ticketbot; type 'help' in English.",
 }
 

@@ -196,3 +196,41 @@ def test_a_refused_department_model_is_explained_and_the_shell_keeps_running(tmp
         child.expect("Je comprends")
         assert child.isalive()  # the shell kept running after the refusal
     assert "Traceback" not in explained
+
+
+def test_comment_close_reopen_and_my_tickets_in_a_real_terminal(tmp_path: Path):
+    with running_shell(tmp_path / "data", tmp_path) as child:
+        child.sendline("nouveau ticket : le scanner du 2e ne marche plus")
+        child.expect(r"Ticket n°(\d+) créé")
+        number = child.match.group(1)
+        child.expect_exact(PROMPT)
+
+        child.sendline(f"commenter le ticket {number}")
+        child.expect_exact(f"Que voulez-vous ajouter au ticket n°{number}")
+        child.sendline("il affiche une erreur E42")
+        child.expect_exact(
+            f"Commentaire ajouté au ticket n°{number} : « il affiche une erreur E42 »"
+        )
+        child.expect_exact(PROMPT)
+
+        child.sendline(f"c'est réglé, tu peux fermer le {number}")
+        child.expect_exact(f"Fermer le ticket n°{number}")
+        child.sendline("oui vas-y")
+        child.expect_exact(f"Ticket n°{number} fermé.")
+        child.expect_exact(PROMPT)
+
+        child.sendline("mes tickets")
+        child.expect_exact("Vos tickets")
+        child.expect_exact("fermé")
+        child.expect_exact(PROMPT)
+
+        child.sendline(f"le problème est revenu, rouvre le ticket {number}")
+        child.expect_exact(f"Rouvrir le ticket n°{number}")
+        child.sendline("oui")
+        child.expect_exact(f"Ticket n°{number} rouvert.")
+        child.expect_exact(PROMPT)
+
+        child.sendline(f"où en est le ticket {number} ?")
+        child.expect_exact("ouvert")
+        child.expect_exact("il affiche une erreur E42")
+        child.expect_exact(PROMPT)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from ticketbot.plugins.entities import department, only_number, several_ticket_numbers, ticket_id
+from ticketbot.plugins.comment_ticket import body_in
+from ticketbot.plugins.entities import (
+    department,
+    only_number,
+    scope,
+    several_ticket_numbers,
+    status_filter,
+    ticket_id,
+    with_digits,
+)
 
 
 @pytest.mark.parametrize(
@@ -121,11 +130,82 @@ def test_department(text, expected):
         ("supprime le ticket numéro quinze", 15),
         ("ticket number twenty-one", 21),
         ("la demande dix-sept", 17),
+        ("rouvre le ticket quatre-vingt-dix-neuf", 99),
+        ("clôture du ticket cent-vingt", 120),
+        ("réouverture du ticket deux cent trois", 203),
+        ("ticket soixante et onze", 71),
+        ("ticket one hundred and five", 105),
         ("supprime un ticket", None),
     ],
 )
 def test_numbers_written_in_words(text, expected):
     assert ticket_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tickets un et deux", "tickets un et 2"),  # "un" alone is an article
+        ("trois et quatre", "3 et 4"),  # two numbers, not seven
+        ("deux trois", "2 3"),
+        ("quatre-vingts", "80"),
+        ("mille deux cent", "1200"),
+        ("twenty five", "25"),
+    ],
+)
+def test_number_words_make_one_number_only_when_they_can(text, expected):
+    assert with_digits(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("montre mes tickets", "mine"),
+        ("show my requests", "mine"),
+        ("les tickets que j'ai créés", "mine"),
+        ("montre-moi les tickets", None),
+        ("les tickets qui me sont assignés", "assigned"),
+        ("mes tickets assignés", "assigned"),
+        ("tickets assigned to me", "assigned"),
+        ("what's on my plate", "assigned"),
+        ("tickets non assignés", "unassigned"),
+        ("unassigned tickets", "unassigned"),
+        ("liste les tickets IT", None),
+    ],
+)
+def test_list_scope(text, expected):
+    assert scope(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("les tickets ouverts", "open"),
+        ("show open tickets", "open"),
+        ("mes demandes résolues", "resolved"),
+        ("closed requests", "closed"),
+        ("open ticket 4", None),
+        ("tickets ouverts ou fermés", None),
+    ],
+)
+def test_status_of_a_list(text, expected):
+    assert status_filter(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("ajoute au ticket 7 : c'est revenu ce matin", "C'est revenu ce matin"),
+        ("dis sur le 3 que je serai absent lundi", "Je serai absent lundi"),
+        ("reply to #4 saying the printer works", "The printer works"),
+        ("note sur le 12 : rendez-vous à 14:30", "Rendez-vous à 14:30"),
+        ("commenter le ticket 4", ""),
+        ("commentaire sur le ticket : 12", ""),
+        ("comment on that ticket", ""),
+    ],
+)
+def test_comment_body(text, body):
+    assert body_in(text)[1] == body
 
 
 @pytest.mark.parametrize(

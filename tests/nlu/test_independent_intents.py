@@ -18,10 +18,20 @@ def parser():
     return built_in_parser()[1]
 
 
-@pytest.fixture(scope="module", params=["intents_test.csv", "intents_dev.csv"])
+# The lifecycle sets (comment, close, reopen, read scopes, their near misses) came with the
+# lifecycle issue, from two more authors.
+SETS = {
+    "intents_test.csv": 500,
+    "intents_dev.csv": 300,
+    "intents_lifecycle_test.csv": 300,
+    "intents_lifecycle_dev.csv": 150,
+}
+
+
+@pytest.fixture(scope="module", params=list(SETS))
 def figures(request, parser):
     rows = read_utterances(INDEPENDENT / request.param)
-    assert len(rows) >= 300
+    assert len(rows) >= SETS[request.param]
     figures = intent_figures(parser, rows)
     if request.param.endswith("_test.csv"):
         # The test sets stay unseen: a failure shows figures per category, never the lines

@@ -301,7 +301,7 @@ def test_several_numbers_to_delete_are_taken_one_at_a_time(console):
     first = console.api.create_ticket("Écran cassé")
     second = console.api.create_ticket("Clavier cassé")
     output = console.send(f"supprime les tickets {first['id']} et {second['id']}", "annule")
-    assert "un ticket à la fois" in output and "rien n'a été supprimé" in output
+    assert "un ticket à la fois" in output.lower() and "rien n'a été supprimé" in output
     assert console.api.list_tickets()["total"] == 2
 
 
