@@ -204,9 +204,33 @@ def _is_quantity(text: str, end: int) -> bool:
     return following in _NOT_AFTER
 
 
+# Another tool's issues and tickets: "issue 57 on our GitHub repo", "la PR 12", "JIRA-431".
+_OTHER_TRACKER = re.compile(
+    r"\b(?:github|gitlab|bitbucket|jira|bugzilla|redmine|trello|asana|repo|repository|depot"
+    r"|pull request|merge request|pr|mr|sprint|backlog)\b",
+    re.IGNORECASE,
+)
+
+
+def names_another_tracker(text: str) -> bool:
+    """True for a line about another tool's issues (a code host, a project tracker): its
+    numbers are not help-desk tickets."""
+    return bool(_OTHER_TRACKER.search(strip_accents(text)))
+
+
 def ticket_id(text: str) -> int | None:
     """The ticket number a line names explicitly ("ticket 12", "la demande n° 45", "#12",
-    "n°12", "issue 73", "tiket 8", "ticket douze"), or None."""
+    "n°12", "issue 73", "tiket 8", "ticket douze"), or None: also when it names several
+    ("supprime les tickets 3 et 4" names no single ticket; see :func:`several_ticket_numbers`)."""
+    number = _first_ticket_number(text)
+    if number is not None and number in (several_ticket_numbers(text) or ()):
+        return None
+    return number
+
+
+def _first_ticket_number(text: str) -> int | None:
+    if names_another_tracker(text):
+        return None
     folded = with_digits(strip_accents(text))
     for match in _AFTER_WORD.finditer(folded):
         word = _fold(match.group(1))
@@ -242,6 +266,8 @@ def only_number(text: str) -> int | None:
     """The only number of a line that expects a ticket number ("supprime le 1 stp", "le 2",
     "show 9"), or None when there is none, several, or it is a date, time, amount, count,
     ordinal or another thing's number ("salle 214")."""
+    if names_another_tracker(text):
+        return None
     folded = with_digits(strip_accents(text))
     if len(_NUMBER.findall(folded)) != 1:
         return None
@@ -253,6 +279,8 @@ def only_number(text: str) -> int | None:
 def several_ticket_numbers(text: str) -> list[int] | None:
     """The ticket numbers of a line that names several ("supprime les tickets 13 et 14",
     "#3, #4"), or None when it names fewer than two."""
+    if names_another_tracker(text):
+        return None
     folded = with_digits(strip_accents(text))
     found = [int(m.group(1)) for m in _AFTER_SIGN.finditer(folded)]
     found += [int(m.group(1)) for m in _plain_numbers(folded)]

@@ -113,7 +113,10 @@ def small_talk_kind(text: str) -> str | None:
 
 def _capabilities(turn: Turn) -> str:
     language = turn.language
-    things = [entry.intent.description[language] for entry in turn.intents]
+    # Briefly: each intent's description without its parenthesised details.
+    things = [
+        re.sub(r"\s*\([^)]*\)", "", entry.intent.description[language]) for entry in turn.intents
+    ]
     if not things:
         return turn.t(
             "Aucun plugin n'est chargé : je ne sais rien faire pour le moment.",

@@ -158,6 +158,14 @@ def test_number_words_make_one_number_only_when_they_can(text, expected):
 
 
 @pytest.mark.parametrize(
+    "text",
+    ["close issue 12 on the GitHub repo", "rouvre la PR 45", "ferme le ticket Jira 88", "MR 7"],
+)
+def test_another_trackers_numbers_are_not_tickets(text):
+    assert ticket_id(text) is None and only_number(text) is None
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("montre mes tickets", "mine"),

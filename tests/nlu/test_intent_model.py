@@ -21,12 +21,15 @@ def test_shipped_manifest():
     manifest = json.loads(shipped_model("intent").with_suffix(".json").read_text())
     assert manifest["kind"] == "intent"
     assert manifest["intents"] == {
+        "close_ticket": "close_ticket",
+        "comment_ticket": "comment_ticket",
         "create_ticket": "create_ticket",
         "delete_ticket": "delete_ticket",
         "out_of_scope": "ticketbot",
         "read_ticket": "read_ticket",
+        "reopen_ticket": "reopen_ticket",
     }
-    assert 0 < manifest["threshold"] < 1
+    assert 0 < manifest["threshold"] < 1 and 0 <= manifest["off_topic_ceiling"] < 1
     assert manifest["cv"]["folds"] == 5 and manifest["cv"]["macro_f1"] > 0.5
     assert len(manifest["data"]["sha256"]) == 64 and manifest["trained_with"]["scikit-learn"]
 
@@ -57,7 +60,7 @@ def test_low_confidence_falls_back_but_keeps_the_ranking():
     plugins = get_plugin_manager()
     model, _ = load_intent_model(shipped_model("intent"))
     parser = Parser.for_plugins(model, plugins)
-    model.threshold = 1.01
+    model.threshold, model.off_topic_ceiling = 1.01, 0.0
     parsed = parser.parse("supprime le ticket 123")
     assert parsed.intent == "out_of_scope"
     assert parsed.ranking[0][0] == "delete_ticket"
@@ -75,7 +78,32 @@ def test_threshold_balances_in_scope_and_fallback():
     cv = CrossValidation(3, labels, truth, [], 0.0, 0.0, probabilities)
     threshold, figures = choose_threshold(cv)
     assert 0.4 < threshold <= 0.9
-    assert figures == {"in_scope_accuracy": 1.0, "out_of_scope_fallback": 1.0}
+    assert figures == {
+        "in_scope_accuracy": 1.0,
+        "out_of_scope_fallback": 1.0,
+        "off_topic_ceiling": 0.0,  # the threshold alone does it: no second rule
+    }
+
+
+def test_a_line_clearly_on_topic_is_acted_on_even_when_two_intents_share_it():
+    """In-scope lines split between two intents (0.5 / 0.45) that the threshold alone would
+    send to fallback, beside off-topic lines at 0.6: the ceiling on the off-topic
+    probability accepts the first without accepting the second."""
+    import numpy as np
+
+    labels = ["a", "b", "out_of_scope"]
+    probabilities = np.array(
+        [[0.9, 0.05, 0.05]] * 4
+        + [[0.5, 0.45, 0.05]] * 4
+        + [[0.6, 0.1, 0.3]] * 4
+        + [[0.05, 0.05, 0.9]] * 4
+    )
+    truth = ["a"] * 8 + ["out_of_scope"] * 8
+    cv = CrossValidation(3, labels, truth, [], 0.0, 0.0, probabilities)
+    threshold, figures = choose_threshold(cv)
+    assert threshold > 0.6
+    assert 0.05 <= figures["off_topic_ceiling"] < 0.3
+    assert (figures["in_scope_accuracy"], figures["out_of_scope_fallback"]) == (1.0, 1.0)
 
 
 def test_tampered_intent_model_is_refused(tmp_path):

@@ -20,7 +20,13 @@ def test_built_ins_load_through_entry_points():
         assert described[name]["module"] == f"ticketbot.plugins.{name}"
     assert set(plugins.intents.names()) >= {"create_ticket", "read_ticket", "delete_ticket"}
     assert plugins.intents.get("create_ticket").plugin == "create_ticket"
-    assert described["entities"]["entities"] == ["ticket_id", "ticket_ids", "department"]
+    assert described["entities"]["entities"] == [
+        "ticket_id",
+        "ticket_ids",
+        "department",
+        "scope",
+        "status",
+    ]
     assert described["fallback"]["hooks"] == ["fallback_reply"]
     assert plugins.problems == []
 

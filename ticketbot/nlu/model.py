@@ -28,15 +28,34 @@ _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 @dataclass
 class IntentModel:
-    """The pickled intent model: intent classifier, language classifier, fallback threshold.
+    """The pickled intent model: intent classifier, language classifier, fallback rule.
 
-    ``threshold`` is the confidence below which the bot falls back instead of acting; it is
-    chosen at training time from cross-validated predictions (see ``ticketbot.nlu.training``).
+    The bot acts on its best intent when that intent's probability reaches ``threshold``, or
+    when the probability that the line is off-topic is at most ``off_topic_ceiling`` (the
+    line is clearly about tickets, but two intents share the probability: "annule ma demande
+    5" between deleting and closing). Both are chosen at training time from cross-validated
+    predictions (see ``ticketbot.nlu.training``); a ceiling of 0 turns the second way off.
     """
 
     intents: LinearTextClassifier | None
     language: LinearTextClassifier | None
     threshold: float
+    off_topic_ceiling: float = 0.0
+
+    def accepts(self, text: str, ranking: list[tuple[str, float]]) -> bool:
+        """Whether the bot acts on the best intent of ``ranking`` (the ranking of ``text``)."""
+        best, confidence = ranking[0]
+        if best == OUT_OF_SCOPE:
+            return False
+        if confidence >= self.threshold:
+            return True
+        if self.off_topic_ceiling <= 0.0 or self.intents is None:
+            return False
+        classes = self.intents.classes
+        if OUT_OF_SCOPE not in classes:
+            return False
+        off_topic = float(self.intents.predict_proba(text)[classes.index(OUT_OF_SCOPE)])
+        return off_topic <= self.off_topic_ceiling
 
     def to_state(self) -> dict[str, Any]:
         """The model as plain data (see :mod:`ticketbot.ml.codec`)."""
@@ -47,6 +66,7 @@ class IntentModel:
             "intents": classifier_state(self.intents) if self.intents is not None else None,
             "language": classifier_state(self.language) if self.language is not None else None,
             "threshold": float(self.threshold),
+            "off_topic_ceiling": float(self.off_topic_ceiling),
         }
 
     @classmethod
@@ -57,12 +77,16 @@ class IntentModel:
 
         intents, language = data.optional_schema("intents"), data.optional_schema("language")
         threshold = data.float("threshold")
-        if not 0.0 <= threshold <= 1.0:
-            raise InvalidModelData(f"{data.where}.threshold: expected a number from 0 to 1")
+        # Models trained before the second rule have no ceiling: threshold only.
+        ceiling = data.float("off_topic_ceiling") if "off_topic_ceiling" in data.data else 0.0
+        for name, value in (("threshold", threshold), ("off_topic_ceiling", ceiling)):
+            if not 0.0 <= value <= 1.0:
+                raise InvalidModelData(f"{data.where}.{name}: expected a number from 0 to 1")
         return cls(
             classifier_from_state(intents) if intents else None,
             classifier_from_state(language) if language else None,
             threshold,
+            ceiling,
         )
 
     def detect_language(self, text: str) -> str | None:

@@ -48,9 +48,15 @@ LANGUAGE_SPEC = TrainingSpec(
     class_weight=None,
 )
 THRESHOLD_RULE = (
-    "the confidence threshold that maximises the mean of (a) in-scope lines accepted with the "
-    "right intent and (b) out-of-scope lines sent to fallback, on cross-validated predictions"
+    "the confidence threshold and the off-topic ceiling (act also when the off-topic "
+    "probability is at most this) that maximise the mean of (a) in-scope lines accepted with "
+    "the right intent and (b) out-of-scope lines sent to fallback, on cross-validated "
+    "predictions"
 )
+OFF_TOPIC_CEILINGS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+"""The off-topic ceilings tried (0: threshold only)."""
+SMOOTHING = 3
+"""Thresholds are scored by the mean objective over this many hundredths on each side."""
 
 
 @dataclass(frozen=True)
@@ -163,12 +169,13 @@ def training_key(rows: Sequence[Row]) -> str:
 
 
 def choose_threshold(cv: CrossValidation) -> tuple[float, dict[str, float]]:
-    """The fallback threshold, from out-of-fold probabilities (see :data:`THRESHOLD_RULE`).
+    """The fallback rule, from out-of-fold probabilities (see :data:`THRESHOLD_RULE`).
 
     With many intents and few examples each, probabilities spread over more classes and the
     best threshold is lower; with few well-separated intents it is higher. Choosing it on
     cross-validated predictions adapts it to the data instead of fixing one number.
-    Returns the threshold and the cross-validated figures it gives.
+    Returns the threshold and the cross-validated figures it gives, ``off_topic_ceiling``
+    included.
     """
     classes = cv.labels
     probabilities = cv.probabilities
@@ -176,21 +183,40 @@ def choose_threshold(cv: CrossValidation) -> tuple[float, dict[str, float]]:
     top = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
     in_scope = truth != classes.index(OUT_OF_SCOPE)
+    acts = top != classes.index(OUT_OF_SCOPE)
+    off_topic = (
+        probabilities[:, classes.index(OUT_OF_SCOPE)]
+        if OUT_OF_SCOPE in classes
+        else np.ones(len(truth))
+    )
+    thresholds = np.round(np.arange(0.0, 0.96, 0.01), 2)
     scored = []
-    for threshold in np.round(np.arange(0.0, 0.96, 0.01), 2):
-        accepted = (top != classes.index(OUT_OF_SCOPE)) & (confidence >= threshold)
-        in_scope_accuracy = float((accepted & (top == truth))[in_scope].mean())
-        fallback_rate = float((~accepted)[~in_scope].mean()) if (~in_scope).any() else 1.0
-        scored.append(
-            ((in_scope_accuracy + fallback_rate) / 2, threshold, in_scope_accuracy, fallback_rate)
-        )
+    for ceiling in OFF_TOPIC_CEILINGS:
+        clearly_on_topic = (off_topic <= ceiling) if ceiling > 0 else np.zeros(len(truth), bool)
+        rows = []
+        for threshold in thresholds:
+            accepted = acts & ((confidence >= threshold) | clearly_on_topic)
+            in_scope_accuracy = float((accepted & (top == truth))[in_scope].mean())
+            fallback_rate = float((~accepted)[~in_scope].mean()) if (~in_scope).any() else 1.0
+            rows.append((in_scope_accuracy, fallback_rate))
+        means = np.array([(a + b) / 2 for a, b in rows])
+        # The objective is flat near its top: one training line more or less would move an
+        # argmax by several hundredths. Its mean over +/- SMOOTHING keeps the choice steady.
+        window = 2 * SMOOTHING + 1
+        padded = np.pad(means, SMOOTHING, mode="edge")
+        smoothed = np.convolve(padded, np.ones(window) / window, mode="valid")
+        for index, threshold in enumerate(thresholds):
+            scored.append((round(float(smoothed[index]), 6), ceiling, threshold, *rows[index]))
     best = max(s[0] for s in scored)
-    # Among equally good thresholds take the middle one: the farthest from both failure modes.
-    tied = [s for s in scored if s[0] >= best - 1e-9]
-    score, threshold, in_scope_accuracy, fallback_rate = tied[len(tied) // 2]
+    # The smallest ceiling that reaches the best score; among its equally good thresholds,
+    # the middle one: the farthest from both failure modes.
+    ceiling = min(s[1] for s in scored if s[0] >= best - 1e-9)
+    tied = [s for s in scored if s[0] >= best - 1e-9 and s[1] == ceiling]
+    _, ceiling, threshold, in_scope_accuracy, fallback_rate = tied[len(tied) // 2]
     return float(threshold), {
         "in_scope_accuracy": round(in_scope_accuracy, 4),
         "out_of_scope_fallback": round(fallback_rate, 4),
+        "off_topic_ceiling": float(ceiling),
     }
 
 
@@ -215,7 +241,12 @@ def train_intent_model(
         [r.language for r in languages],
         progress=progress,
     )
-    model = IntentModel(intents=intents.model, language=language.model, threshold=threshold)
+    model = IntentModel(
+        intents=intents.model,
+        language=language.model,
+        threshold=threshold,
+        off_topic_ceiling=figures["off_topic_ceiling"],
+    )
     sources: dict[str, str] = {}
     for row in rows:
         sources.setdefault(row.label, row.source)
@@ -224,6 +255,7 @@ def train_intent_model(
         "labels": intents.model.classes,
         "intents": {name: sources[name] for name in intents.model.classes},
         "threshold": threshold,
+        "off_topic_ceiling": figures["off_topic_ceiling"],
         "threshold_rule": THRESHOLD_RULE,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_key": training_key(rows),
