@@ -148,11 +148,19 @@ def _word_to_digits(match: re.Match[str]) -> str:
     )
 
 
+# "un", "une", "one" right after a word that names a ticket are its number ("ticket one").
+_ONE_AFTER_TICKET = re.compile(
+    r"\b(tickets?|tikets?|demandes?|requests?|incidents?|issues?|numero|number|no)\s+"
+    r"(?:un|une|one)\b",
+    re.IGNORECASE,
+)
+
+
 def with_digits(text: str) -> str:
     """``text`` with numbers written in words as digits ("ticket douze" -> "ticket 12",
-    "quatre-vingt-dix-neuf" -> "99", "number twenty-one" -> "number 21"). Accents must
-    already be removed."""
-    return _NUMBER_WORDS.sub(_word_to_digits, text)
+    "quatre-vingt-dix-neuf" -> "99", "number twenty-one" -> "number 21", "ticket one" ->
+    "ticket 1"). Accents must already be removed."""
+    return _ONE_AFTER_TICKET.sub(r"\1 1", _NUMBER_WORDS.sub(_word_to_digits, text))
 
 
 def _fold(text: str) -> str:

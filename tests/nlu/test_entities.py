@@ -135,6 +135,9 @@ def test_department(text, expected):
         ("réouverture du ticket deux cent trois", 203),
         ("ticket soixante et onze", 71),
         ("ticket one hundred and five", 105),
+        ("close ticket one", 1),
+        ("rouvre la demande une", 1),
+        ("ouvre un ticket", None),
         ("supprime un ticket", None),
     ],
 )
@@ -145,7 +148,8 @@ def test_numbers_written_in_words(text, expected):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("tickets un et deux", "tickets un et 2"),  # "un" alone is an article
+        ("un ticket et deux écrans", "un ticket et 2 écrans"),  # "un" alone is an article
+        ("tickets un et deux", "tickets 1 et 2"),  # but not after "tickets"
         ("trois et quatre", "3 et 4"),  # two numbers, not seven
         ("deux trois", "2 3"),
         ("quatre-vingts", "80"),
