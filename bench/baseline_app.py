@@ -38,6 +38,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ticketbot.api.db import connect_database
 from ticketbot.api.keys import KeyStore, Principal
 from ticketbot.api.models import BoundModels, bind_models, search_key
+from ticketbot.api.routes.common import ticket_out
 from ticketbot.api.schemas import TicketCreate, TicketOut
 from ticketbot.api.settings import Settings
 
@@ -106,10 +107,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 status="open",
                 search_text=search_key(f"{body.title}\n{body.description}"),
                 created_by=caller.key_id,
+                predicted_department=CONSTANT_ROUTING["department"],
                 **CONSTANT_ROUTING,
             )
+        ticket.creator = caller.name
         response.headers["Location"] = f"/tickets/{ticket.id}"
-        return TicketOut.model_validate(ticket)
+        return ticket_out(ticket)
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -42,20 +42,26 @@ class IntentModel:
     threshold: float
     off_topic_ceiling: float = 0.0
 
-    def accepts(self, text: str, ranking: list[tuple[str, float]]) -> bool:
-        """Whether the bot acts on the best intent of ``ranking`` (the ranking of ``text``)."""
+    def understand(self, text: str, top: int = 3) -> tuple[list[tuple[str, float]], bool]:
+        """The ``top`` most probable intents of ``text``, best first, and whether the bot
+        acts on the best one (see the class's doc); the classifier runs once."""
+        if self.intents is None:
+            return [(OUT_OF_SCOPE, 1.0)], False
+        import numpy as np
+
+        probabilities = self.intents.predict_proba(text)
+        classes = self.intents.classes
+        order = np.argsort(-probabilities, kind="stable")[:top]
+        ranking = [(classes[i], float(probabilities[i])) for i in order]
         best, confidence = ranking[0]
         if best == OUT_OF_SCOPE:
-            return False
+            return ranking, False
         if confidence >= self.threshold:
-            return True
-        if self.off_topic_ceiling <= 0.0 or self.intents is None:
-            return False
-        classes = self.intents.classes
-        if OUT_OF_SCOPE not in classes:
-            return False
-        off_topic = float(self.intents.predict_proba(text)[classes.index(OUT_OF_SCOPE)])
-        return off_topic <= self.off_topic_ceiling
+            return ranking, True
+        if self.off_topic_ceiling <= 0.0 or OUT_OF_SCOPE not in classes:
+            return ranking, False
+        off_topic = float(probabilities[classes.index(OUT_OF_SCOPE)])
+        return ranking, off_topic <= self.off_topic_ceiling
 
     def to_state(self) -> dict[str, Any]:
         """The model as plain data (see :mod:`ticketbot.ml.codec`)."""

@@ -45,9 +45,9 @@ class Parser:
         ``language`` is the conversation's language, kept when the line itself says nothing
         about its language ("ticket 8", "ok").
         """
-        ranking = self.model.rank(text, top=3)
+        ranking, acts = self.model.understand(text, top=3)
         best, confidence = ranking[0]
-        intent = best if self.model.accepts(text, ranking) else OUT_OF_SCOPE
+        intent = best if acts else OUT_OF_SCOPE
         expected = self.intents.expects(intent) if self.intents is not None else ()
         detected = self.model.detect_language(text)
         # A line the bot does not act on names no help-desk entity: the "12" of "ticket de
