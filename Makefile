@@ -14,7 +14,7 @@ PORT ?= 8000
 EXAMPLE_PLUGIN := plugins/ticketbot-stats
 WEBHOOK_PLUGIN := plugins/ticketbot-webhook
 
-.PHONY: run serve test bench lint models clean help
+.PHONY: run serve test bench lint models models-department models-intent clean help
 
 help:
 	@echo "make run    set up .venv and start the console bot (embedded API, local SQLite)"
@@ -22,6 +22,7 @@ help:
 	@echo "make test   set up .venv with the test extras and run the whole test suite"
 	@echo "make bench  run the benchmarks and update BENCHMARKS.md"
 	@echo "make models retrain the shipped models from the bundled data"
+	@echo "            (make models-intent or models-department: one of them)"
 	@echo "make lint   ruff"
 	@echo "make clean  remove .venv and caches"
 
@@ -52,8 +53,12 @@ test: $(TEST_STAMP)
 		$(BIN)/python -m pip install --quiet -e $(EXAMPLE_PLUGIN)
 	$(BIN)/python -m pytest
 
-models: $(RUN_STAMP)
+models: models-department models-intent
+
+models-department: $(RUN_STAMP)
 	$(BIN)/ticketbot train department --out trained_models/department.pkl
+
+models-intent: $(RUN_STAMP)
 	TICKETBOT_LOAD_PLUGINS=create_ticket,read_ticket,delete_ticket,comment_ticket,close_ticket,reopen_ticket,entities,fallback,small_talk \
 		$(BIN)/ticketbot train intent --out trained_models/intent.pkl
 
