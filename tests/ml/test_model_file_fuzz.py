@@ -36,7 +36,7 @@ def _install(tmp_path: Path, payload: bytes) -> Path:
     return path
 
 
-def _refused(tmp_path: Path, payload: bytes) -> str:
+def _assert_refused(tmp_path: Path, payload: bytes) -> str:
     path = _install(tmp_path, payload)
     with pytest.raises(ModelError) as refusal:
         DepartmentClassifier.load(path)
@@ -50,7 +50,7 @@ def test_the_numpy_dtype_with_object_fields_trick_is_refused(tmp_path: Path):
     # allow-list loader dereferenced the forged pointer (segmentation fault).
     forged = np.dtype([("x", "O")])
     payload = pickle.dumps({"format": 2, "type": "linear_text_classifier", "dtype": forged})
-    assert "numpy" in _refused(tmp_path, payload)
+    assert "numpy" in _assert_refused(tmp_path, payload)
 
 
 @pytest.mark.parametrize(
@@ -68,16 +68,16 @@ def test_the_numpy_dtype_with_object_fields_trick_is_refused(tmp_path: Path):
     ids=["list", "str", "int", "none", "dtype class", "old format", "no type", "bad type"],
 )
 def test_objects_that_are_not_models_are_refused(tmp_path: Path, thing):
-    _refused(tmp_path, pickle.dumps(thing))
+    _assert_refused(tmp_path, pickle.dumps(thing))
 
 
 def test_an_intent_model_is_not_a_department_model(tmp_path: Path, shipped_state):
-    _refused(tmp_path, codec.dumps({**shipped_state, "type": "intent_model"}))
+    _assert_refused(tmp_path, codec.dumps({**shipped_state, "type": "intent_model"}))
 
 
 @pytest.mark.parametrize("size", [0, 1, 100, 10_000])
 def test_truncated_files_are_refused(tmp_path: Path, shipped_state, size):
-    _refused(tmp_path, codec.dumps(shipped_state)[:size])
+    _assert_refused(tmp_path, codec.dumps(shipped_state)[:size])
 
 
 def _with(state, path, value):
@@ -111,7 +111,7 @@ def _with(state, path, value):
     ids=lambda v: str(v)[:30],
 )
 def test_absurd_or_inconsistent_structures_are_refused(tmp_path: Path, shipped_state, path, value):
-    _refused(tmp_path, codec.dumps(_with(shipped_state, path, value)))
+    _assert_refused(tmp_path, codec.dumps(_with(shipped_state, path, value)))
 
 
 def test_random_byte_flips_are_refused_or_load_a_checked_model(tmp_path: Path, shipped_state):
