@@ -41,12 +41,12 @@ def close(turn: Turn) -> None:
             f"it, say 'reopen ticket {number}'.",
         )
         return
-    verb = ("marquer comme résolu", "mark as resolved") if target == "resolved" else None
+    resolving = target == "resolved"
     question = (
-        f"{'Marquer comme résolu' if verb else 'Fermer'} le ticket n°{number} "
+        f"{'Marquer comme résolu' if resolving else 'Fermer'} le ticket n°{number} "
         f"« {title_of(ticket)} » ? (oui/non)",
-        f"{'Mark' if verb else 'Close'} ticket #{number} '{title_of(ticket)}'"
-        f"{' as resolved' if verb else ''}? (yes/no)",
+        f"{'Mark' if resolving else 'Close'} ticket #{number} '{title_of(ticket)}'"
+        f"{' as resolved' if resolving else ''}? (yes/no)",
     )
     kept = (
         f"D'accord, le ticket n°{number} reste {status_word(turn, ticket['status'])}.",

@@ -86,7 +86,7 @@ def read(turn: Turn) -> None:
     elif scope == "mine":
         filters["created_by"] = "me"
     page = turn.api.list_tickets(limit=RECENT, **filters)
-    what_fr, what_en = _list_name(turn, scope, department, status)
+    what_fr, what_en = _list_name(scope, department, status)
     if not page["items"]:
         turn.say(
             fr=f"Aucun ticket à afficher ({what_fr[:1].lower()}{what_fr[1:]}).",
@@ -113,9 +113,7 @@ def read(turn: Turn) -> None:
     )
 
 
-def _list_name(
-    turn: Turn, scope: str | None, department: str | None, status: str | None
-) -> tuple[str, str]:
+def _list_name(scope: str | None, department: str | None, status: str | None) -> tuple[str, str]:
     """What a list holds, in both languages ("Vos tickets, service IT, ouverts")."""
     fr = {
         "assigned": "Tickets qui vous sont assignés",

@@ -185,7 +185,7 @@ class ApiClient:
 
     def get_ticket(self, ticket_id: int) -> dict[str, Any]:
         """One ticket; :class:`TicketNotFound` if there is none."""
-        return self._on_ticket("GET", ticket_id).json()
+        return self.get_ticket_and_etag(ticket_id)[0]
 
     def get_ticket_and_etag(self, ticket_id: int) -> tuple[dict[str, Any], str | None]:
         """One ticket and its ``ETag``: pass the ETag to :meth:`update_ticket` as ``if_match``

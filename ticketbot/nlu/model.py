@@ -113,12 +113,6 @@ class IntentModel:
             return "fr"
         return None
 
-    def rank(self, text: str, top: int = 3) -> list[tuple[str, float]]:
-        """The ``top`` most probable intents, best first."""
-        if self.intents is None:
-            return [(OUT_OF_SCOPE, 1.0)]
-        return self.intents.rank(text, top=top)
-
 
 @dataclass
 class Parse:
