@@ -25,7 +25,8 @@ BODY_MAX = 10_000
 _COLON = re.compile(r"\s*(?:(?<!\d)[:：]|[:：](?!\d))\s*|\s+[-–—]\s+")
 _CONNECTIVE = re.compile(
     r"\b(?:pour (?:dire|signaler|preciser|indiquer) (?:que |qu')|en (?:disant|precisant) "
-    r"(?:que |qu')?|que |qu'|saying (?:that )?|to say (?:that )?|that |with )",
+    r"(?:que |qu')?|(?<!est-ce )(?<!est ce )(?:que |qu'|ke )|saying (?:that )?|to say (?:that )?"
+    r"|that |with )",
     re.IGNORECASE,
 )
 _INTERNAL = re.compile(
@@ -46,6 +47,8 @@ def body_in(text: str) -> tuple[str, str]:
     if connective:
         candidates.append(connective.end())
     for start in sorted(candidates):
+        if not _WORDS.search(text[:start]):
+            continue  # "Qu'est-ce que...": a question opens with it, no request before it
         body = text[start:].strip(" \t\"'«»“”")
         words = _WORDS.findall(body)
         # "ticket 12 : " or "que le 12" carries no comment: only a number or a ticket word.
@@ -54,13 +57,18 @@ def body_in(text: str) -> tuple[str, str]:
     return text, ""
 
 
+def request_in(text: str) -> str:
+    """The request part of a line, where its ticket is named, not in the comment ("... : le
+    bureau est le 214")."""
+    return body_in(text)[0]
+
+
 def comment(turn: Turn) -> None:
     """Find the ticket (ask its number if missing) and the comment (ask it if missing), then
     add it; say what was added."""
-    request, body = body_in(turn.text)
-    # The ticket is named in the request, not in the comment ("... : le bureau est le 214").
-    named = turn.extractors.extract(request, expected=("ticket_id", "ticket_ids"))
-    found = turn.which_ticket(("commenter", "comment on"), NOTHING_DONE, entities=named)
+    _, body = body_in(turn.text)
+    # The parser read the ticket from the request alone (entities_from=request_in).
+    found = turn.which_ticket(("commenter", "comment on"), NOTHING_DONE)
     if found is None:
         return
     ticket, _ = found
@@ -142,5 +150,6 @@ def register_intents(register):
             examples=examples(),
             handler=comment,
             expects=("ticket_id", "ticket_ids"),
+            entities_from=request_in,
         )
     )

@@ -153,24 +153,21 @@ class Turn:
         self,
         verb: tuple[str, str],
         nothing_done: tuple[str, str],
-        entities: dict[str, Any] | None = None,
     ) -> tuple[dict[str, Any], str | None] | None:
         """The ticket the line is about, and its ETag; asks for its number when the line has
         none. ``verb`` is what will be done, as an infinitive (``("fermer", "close")``);
         ``nothing_done`` ends the messages when the bot gives up (``("rien n'a été
         supprimé", "nothing was deleted")``).
 
-        ``entities``: the ticket numbers to use instead of the line's (a handler that knows
-        only part of the line names the ticket). Several numbers: says one at a time and
-        asks. A cancel, two answers
-        without a number, or a ticket that does not exist (or that the user may not see):
-        says so with ``nothing_done`` and returns None.
+        The numbers are the line's entities, read where the intent says its entities are
+        (:attr:`ticketbot.intents.Intent.entities_from`). Several numbers: says one at a time
+        and asks. A cancel, two answers without a number, or a ticket that does not exist (or
+        that the user may not see): says so with ``nothing_done`` and returns None.
         """
         from ticketbot.client import TicketNotFound
 
-        entities = self.entities if entities is None else entities
-        ticket_id = entities.get("ticket_id")
-        several = entities.get("ticket_ids")
+        ticket_id = self.entities.get("ticket_id")
+        several = self.entities.get("ticket_ids")
         if several:
             ticket_id = None
             listed = ", ".join(str(n) for n in several)

@@ -56,6 +56,10 @@ class Intent:
     :param expects: names of the entities the handler acts on, e.g. ``("ticket_id",)``: for
         lines understood as this intent, the extractors registered ``when_expected`` run too
         (so that "supprime 14" gives ``ticket_id`` 14).
+    :param entities_from: the part of a line its entities are read from, when not all of it
+        names them: a comment's text is no request ("commente le 12 : la salle 214 est
+        froide" names ticket 12, never 214). Called with the line, returns a substring of it;
+        None (the default) reads the whole line.
     """
 
     name: str
@@ -63,6 +67,7 @@ class Intent:
     examples: Mapping[str, Sequence[str]]
     handler: Handler = field(compare=False)
     expects: Sequence[str] = ()
+    entities_from: Callable[[str], str] | None = field(default=None, compare=False)
 
     def validate(self) -> None:
         """Raise :class:`InvalidIntent` unless the intent is usable."""
@@ -94,6 +99,10 @@ class Intent:
         ):
             raise InvalidIntent(
                 f'intent {self.name!r}: expects must be a list of entity names, e.g. ("ticket_id",)'
+            )
+        if self.entities_from is not None and not callable(self.entities_from):
+            raise InvalidIntent(
+                f"intent {self.name!r}: entities_from must be a function of the line (or None)"
             )
 
     def example(self, language: str) -> str:
@@ -151,6 +160,13 @@ class IntentRegistry:
         """The entities intent ``name`` expects (none for an unknown intent)."""
         entry = self._intents.get(name)
         return entry.intent.expects if entry is not None else ()
+
+    def entity_text(self, name: str, text: str) -> str:
+        """The part of ``text`` where intent ``name`` reads its entities (see
+        :attr:`Intent.entities_from`); all of it for an unknown intent or without a rule."""
+        entry = self._intents.get(name)
+        rule = entry.intent.entities_from if entry is not None else None
+        return rule(text) if rule is not None else text
 
     def training_rows(self) -> list[tuple[str, str, str]]:
         """``(text, intent, language)`` for every example, in a stable order."""

@@ -213,6 +213,10 @@ def test_status_of_a_list(text, expected):
         ("note sur le 12 : rendez-vous à 14:30", "Rendez-vous à 14:30"),
         ("commenter le ticket 4", ""),
         ("commentaire sur le ticket : 12", ""),
+        # "est-ce que" opens a question: the comment comes after the colon.
+        ("est-ce que tu peux noter sur le 9 : l'imprimante remarche", "L'imprimante remarche"),
+        ("Est-ce qu'on peut dire au ticket 5 que c'est réglé", "C'est réglé"),
+        ("dis o ticket 8 ke jsuis la a 14h", "Jsuis la a 14h"),  # SMS "ke": "que"
         ("comment on that ticket", ""),
     ],
 )
@@ -231,3 +235,35 @@ def test_comment_body(text, body):
 )
 def test_several_ticket_numbers(text, expected):
     assert several_ticket_numbers(text) == expected
+
+
+@pytest.fixture(scope="module")
+def built_in():
+    from tests.support import built_in_parser
+
+    return built_in_parser()[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "ticket"),
+    [
+        # The comment's own numbers are not the ticket: the parser reads the request only.
+        ("ajoute un commentaire : la salle 214 est froide", None),
+        ("add a note: the office is 214", None),
+        ("commente le 12 : le bureau est le 214", 12),
+        ("dis sur le ticket 3 que la facture 4471 est payée", 3),
+    ],
+)
+def test_a_comment_names_its_ticket_in_the_request_only(built_in, text, ticket):
+    parsed = built_in.parse(text)
+    assert parsed.intent == "comment_ticket"
+    assert parsed.entities.get("ticket_id") == ticket
+
+
+def test_entities_from_must_be_a_function():
+    from ticketbot.intents import Intent, InvalidIntent
+
+    examples = {"fr": ["a", "b", "c", "d", "e"], "en": ["a", "b", "c", "d", "e"]}
+    intent = Intent("send_note", {"fr": "x", "en": "x"}, examples, print, entities_from="body")
+    with pytest.raises(InvalidIntent, match="entities_from must be a function"):
+        intent.validate()

@@ -53,12 +53,13 @@ class Parser:
         # A line the bot does not act on names no help-desk entity: the "12" of "ticket de
         # bus 12" is not ticket 12.
         understood = intent != OUT_OF_SCOPE
+        named = self.intents.entity_text(intent, text) if self.intents is not None else text
         return Parse(
             text=text,
             intent=intent,
             confidence=confidence,
             ranking=ranking,
-            entities=self.extractors.extract(text, expected=expected) if understood else {},
+            entities=self.extractors.extract(named, expected=expected) if understood else {},
             language=detected or language,
             language_detected=detected is not None,
         )
