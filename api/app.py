@@ -18,6 +18,7 @@ from ticketbot.api.limits import BodySizeLimit, HeadAsGet
 from ticketbot.api.models import bind_models
 from ticketbot.api.notify import EventNotifier, listeners
 from ticketbot.api.observability import Metrics, RequestLog
+from ticketbot.api.registry import ActiveModelWatcher, Registry
 from ticketbot.api.routes import audit, classify, health, tickets
 from ticketbot.api.routes import metrics as metrics_route
 from ticketbot.api.service import Service
@@ -69,13 +70,31 @@ def create_app(
         )
         metrics.model_loaded(classifier.version)
         log.info("tickets stored in %s", describe(database))
-        log.info("department model %s", classifier.version)
         service.try_ensure_schema()
+
+        def switch(new: DepartmentClassifier) -> None:
+            service.classifier = new  # requests read it once each: no lock needed
+            metrics.model_loaded(new.version)
+
+        # The version activated in the database wins over the configured one; the watcher
+        # applies it now, then every model_poll_seconds.
+        watcher = ActiveModelWatcher(
+            database,
+            Registry(service.models),
+            load_default=lambda: preloaded or DepartmentClassifier.from_settings(settings),
+            apply=switch,
+            interval=settings.model_poll_seconds,
+            review_threshold=settings.review_threshold,
+        )
+        watcher.start()
+        app.state.model_watcher = watcher
+        log.info("department model %s", service.classifier.version)
         app.state.service = service
         notifier.start()
         try:
             yield
         finally:
+            watcher.stop()
             notifier.stop()
             close_database(database)
 

@@ -48,6 +48,7 @@ class Routing:
     confidence: float
     ranking: list[dict[str, Any]]
     needs_review: bool
+    model_version: str = ""
 
 
 class DepartmentClassifier:
@@ -121,6 +122,7 @@ class DepartmentClassifier:
             ranking=[{"department": label, "score": round(score, 4)} for label, score in ranking],
             needs_review=confidence < self.review_threshold
             or not self.has_something_to_route(text),
+            model_version=self.version,
         )
 
     def info(self) -> dict[str, Any]:

@@ -301,7 +301,24 @@ def update(
                 for change in changes
             ]
         ).execute()
+        for change in changes:
+            if change.field == "department":  # only agents and admins may change it
+                record_correction(models, current, change, caller.name, now)
         return Outcome(find(models, caller, ticket_id), changes)
+
+
+def record_correction(models: BoundModels, ticket: Any, change: Change, by: str, at: Any) -> None:
+    """An agent's department change as a correction: the learning loop's data."""
+    models.correction.create(
+        ticket=ticket.id,
+        predicted_department=ticket.predicted_department or change.before,
+        confidence=ticket.confidence,
+        model_version=ticket.model_version,
+        from_department=change.before,
+        department=change.after,
+        by=by,
+        at=at,
+    )
 
 
 def _is_staff_key(models: BoundModels, name: str) -> bool:

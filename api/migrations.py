@@ -4,6 +4,9 @@ Version 1 is the schema of release 0.1 (tickets and API keys). Version 2 adds th
 life: status moves, priority, assignee, ``updated_at``, the department predicted at creation
 and a revision for ETags, plus comments, the append-only history and the audit of
 deletions; every existing ticket gets its "created" event, so histories are complete.
+Version 3 adds the learning loop: department corrections (back-filled from the department
+changes the history already holds) and the model registry (stored versions and
+activations).
 
 A migration runs inside one transaction that first takes a lock every process agrees on
 (SQLite: the write lock, taken as the transaction starts; PostgreSQL: an advisory lock), then
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ticketbot.api")
 
-LATEST = 2
+LATEST = 3
 _ADVISORY_LOCK = 0x7469636B  # "tick": the lock every ticketbot process takes to migrate
 
 
@@ -138,4 +141,32 @@ def _to_2(models: BoundModels) -> None:
         event.insert_many(rows[start : start + 500]).execute()
 
 
-_STEPS: dict[int, Callable[[BoundModels], None]] = {2: _to_2}
+def _to_3(models: BoundModels) -> None:
+    """2 -> 3: corrections and the model registry. Every department change an agent made
+    since version 2 is in the history: it becomes a correction."""
+    models.database.create_tables(models.tables, safe=True)
+    event, ticket = models.event, models.ticket
+    rows = []
+    for row in event.select().where(event.kind == "changed").order_by(event.at, event.id):
+        if (row.data or {}).get("field") != "department":
+            continue
+        current = ticket.get_or_none(ticket.id == row.ticket_id)
+        if current is None:
+            continue
+        rows.append(
+            {
+                "ticket": row.ticket_id,
+                "predicted_department": current.predicted_department or row.data.get("from"),
+                "confidence": current.confidence,
+                "model_version": current.model_version,
+                "from_department": row.data.get("from"),
+                "department": row.data.get("to"),
+                "by": row.by,
+                "at": row.at,
+            }
+        )
+    for start in range(0, len(rows), 500):
+        models.correction.insert_many(rows[start : start + 500]).execute()
+
+
+_STEPS: dict[int, Callable[[BoundModels], None]] = {2: _to_2, 3: _to_3}

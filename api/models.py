@@ -1,4 +1,5 @@
-"""Peewee tables: tickets, their comments and history, the audit of deletions, API keys.
+"""Peewee tables: tickets, their comments, history and department corrections, the audit of
+deletions, API keys, and the model registry.
 
 The classes here are unbound templates; :func:`bind_models` makes subclasses bound to one
 database, so several API instances (tests, the shell's embedded API) never share state.
@@ -139,6 +140,54 @@ class AuditEntry(peewee.Model):
         table_name = "audit_entry"
 
 
+class Correction(peewee.Model):
+    """An agent's change of a ticket's department: what the model had predicted (with its
+    confidence and version), the department before and after, who and when. The learning
+    loop trains on them; they go with their ticket when it is deleted."""
+
+    predicted_department = peewee.CharField(max_length=100)
+    confidence = peewee.FloatField()
+    model_version = peewee.CharField(max_length=100, index=True)
+    from_department = peewee.CharField(max_length=100)
+    department = peewee.CharField(max_length=100)
+    by = peewee.CharField(max_length=100, null=True)
+    at = UTCDateTimeField(default=utc_now, index=True)
+
+    class Meta:
+        table_name = "correction"
+
+
+class ModelVersion(peewee.Model):
+    """A trained model stored in the database (its file's bytes and manifest), so that every
+    API process on the database can load it."""
+
+    version = peewee.CharField(max_length=100, unique=True)
+    kind = peewee.CharField(max_length=20, index=True)
+    manifest = JSONTextField()
+    payload = peewee.BlobField()
+    sha256 = peewee.CharField(max_length=64)
+    parent = peewee.CharField(max_length=100, null=True)
+    created_at = UTCDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "model_version"
+
+
+class ModelActivation(peewee.Model):
+    """One switch of the model in use (append-only): the newest row of a kind is the active
+    version; ``version`` None means the configured default (the file the API is set up
+    with)."""
+
+    kind = peewee.CharField(max_length=20, index=True)
+    action = peewee.CharField(max_length=20, default="activate")
+    version = peewee.CharField(max_length=100, null=True)
+    by = peewee.CharField(max_length=100, null=True)
+    at = UTCDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "model_activation"
+
+
 class SchemaVersion(peewee.Model):
     """The version of the schema the database is at (one row)."""
 
@@ -166,6 +215,9 @@ class BoundModels:
     event: type[TicketEvent]
     audit: type[AuditEntry]
     schema_version: type[SchemaVersion]
+    correction: type[Correction]
+    model_version: type[ModelVersion]
+    model_activation: type[ModelActivation]
 
     @property
     def tables(self) -> list[type[peewee.Model]]:
@@ -178,6 +230,9 @@ class BoundModels:
             self.audit,
             self.health_check,
             self.schema_version,
+            self.correction,
+            self.model_version,
+            self.model_activation,
         ]
 
     def create_tables(self) -> None:
@@ -228,4 +283,7 @@ def bind_models(database: peewee.Database) -> BoundModels:
         event,
         bound(AuditEntry),
         bound(SchemaVersion),
+        bound(Correction, ticket=peewee.ForeignKeyField(ticket, on_delete="CASCADE", index=True)),
+        bound(ModelVersion),
+        bound(ModelActivation),
     )

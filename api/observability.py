@@ -73,7 +73,8 @@ class Metrics:
         )
 
     def model_loaded(self, version: str) -> None:
-        """Record the department model version in use."""
+        """Record the department model version in use (the one before goes)."""
+        self.model.clear()
         self.model.labels(version=version).set(1)
 
     def exposition(self) -> bytes:

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
         description="Tickets classified with a lower confidence are flagged needs_review "
         "(default: the threshold chosen when the model was trained, in its manifest)",
     )
+    model_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="How often each API process checks the database for a newly activated "
+        "department model version (`ticketbot models activate`)",
+    )
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     sqlite_synchronous: str = Field(
         default="FULL",

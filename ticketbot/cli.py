@@ -91,9 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
         _add_models,
         _add_keys,
         _add_db,
+        _add_report,
     ):
         add(commands)
     return parser
+
+
+def _add_report(commands: Any) -> None:
+    from ticketbot.learning_cli import add_report
+
+    add_report(commands)
 
 
 # -- serve -----------------------------------------------------------------------------------
@@ -176,6 +183,28 @@ def _add_train(commands: Any) -> None:
         type=Path,
         help="model file to write (default: models/department.pkl in your data directory)",
     )
+    department.add_argument(
+        "--from-database",
+        action="store_true",
+        help="also learn from the API's database: tickets whose department an agent "
+        "corrected (the correction wins over older labels of the same text); the new version "
+        "is stored in the database's model registry (see `ticketbot models`), compared with "
+        "the active model on a held-out slice",
+    )
+    department.add_argument(
+        "--database-url",
+        help="with --from-database: the API's database (default: TICKETBOT_DATABASE_URL, "
+        "else the SQLite file in your data directory)",
+    )
+    department.add_argument(
+        "--include-confirmed",
+        action="store_true",
+        help="with --from-database: also learn from tickets resolved or closed without a "
+        "department change (recorded in the manifest)",
+    )
+    department.add_argument(
+        "--json", action="store_true", help="with --from-database: print the new manifest"
+    )
     department.set_defaults(handler=_run_train_department)
     intent = models.add_parser(
         "intent",
@@ -197,6 +226,20 @@ def _add_train(commands: Any) -> None:
 def _run_train_department(args: argparse.Namespace) -> int:
     from ticketbot.api.training import train_department
     from ticketbot.paths import data_dir
+
+    if args.from_database:
+        if args.out:
+            raise CommandError(
+                "--from-database stores the new version in the database's model registry; "
+                "leave out --out"
+            )
+        from ticketbot.learning_cli import run_train_from_database
+
+        return run_train_from_database(args)
+    for option in ("database_url", "include_confirmed", "json"):
+        if getattr(args, option):
+            flag = "--" + option.replace("_", "-")
+            raise CommandError(f"{flag} goes with --from-database")
 
     # Never into the installed package: a retrained model goes to the data directory
     # unless --out says where (`make models` rebuilds the repository's own file).
@@ -664,11 +707,16 @@ def _finish_eval(report: dict[str, Any], args: argparse.Namespace, title: str) -
 def _add_models(commands: Any) -> None:
     models = commands.add_parser(
         "models",
-        help="show the models in use and their figures",
-        description="Show each model in use with the figures of its manifest.",
+        help="show the models in use; list, activate and roll back stored versions",
+        description="Without an action: show each model file in use with the figures of its "
+        "manifest. The actions manage the department model versions stored in the API's "
+        "database (`ticketbot train department --from-database` makes them).",
     )
     models.add_argument("--json", action="store_true", help="print JSON")
     models.set_defaults(handler=_run_models)
+    from ticketbot.learning_cli import add_model_actions
+
+    add_model_actions(models)
 
 
 def _run_models(args: argparse.Namespace) -> int:

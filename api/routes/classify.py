@@ -32,5 +32,5 @@ def classify(
         confidence=routing.confidence,
         ranking=routing.ranking,
         needs_review=routing.needs_review,
-        model_version=service.classifier.version,
+        model_version=routing.model_version,
     )

@@ -102,7 +102,7 @@ def _store(service: Service, body: TicketCreate, routing: Routing, caller: Princ
                 confidence=routing.confidence,
                 ranking=routing.ranking,
                 needs_review=routing.needs_review,
-                model_version=service.classifier.version,
+                model_version=routing.model_version,
                 status="open",
                 search_text=search_key(f"{body.title}\n{body.description}"),
                 created_by=caller.key_id,

@@ -98,13 +98,23 @@ def save_model(model: Any, path: Path, manifest: dict[str, Any]) -> dict[str, An
 
     path = Path(path)
     payload = dumps(model_state(model))
+    full = _complete_manifest(manifest, payload, path.name, FORMAT_VERSION)
+    _write_atomically(path, payload)
+    text = json.dumps(full, indent=2, ensure_ascii=False) + "\n"
+    _write_atomically(manifest_path(path), text.encode("utf-8"))
+    return full
+
+
+def _complete_manifest(
+    manifest: dict[str, Any], payload: bytes, file_name: str | None, model_format: int
+) -> dict[str, Any]:
     sha256 = hashlib.sha256(payload).hexdigest()
     full = {
         "format": MANIFEST_FORMAT,
         **manifest,
-        "model_file": path.name,
+        **({"model_file": file_name} if file_name else {}),
         "sha256": sha256,
-        "model_format": FORMAT_VERSION,
+        "model_format": model_format,
         "analyzer_version": ANALYZER_VERSION,
         "trained_with": {
             "scikit-learn": installed_version("scikit-learn"),
@@ -115,9 +125,6 @@ def save_model(model: Any, path: Path, manifest: dict[str, Any]) -> dict[str, An
     }
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     full.setdefault("version", f"{manifest.get('kind', 'model')}-{stamp}-{sha256[:8]}")
-    _write_atomically(path, payload)
-    text = json.dumps(full, indent=2, ensure_ascii=False) + "\n"
-    _write_atomically(manifest_path(path), text.encode("utf-8"))
     return full
 
 
@@ -152,25 +159,10 @@ def verify_model_file(path: Path, *, kind: str, retrain: str) -> tuple[bytes, di
         manifest = read_manifest(path)
     except ModelError as error:
         raise ModelError(f"{error}. {fix}") from None
-    if manifest.get("kind") != kind:
-        raise ModelError(f"{path} is a {manifest.get('kind')!r} model, not a {kind!r} model. {fix}")
-    if manifest.get("model_file") != path.name:
+    if manifest.get("kind") == kind and manifest.get("model_file") != path.name:
         raise ModelError(f"manifest of {path} describes {manifest.get('model_file')!r}. {fix}")
     payload = path.read_bytes()
-    if hashlib.sha256(payload).hexdigest() != manifest.get("sha256"):
-        raise ModelError(
-            f"{path} does not match the SHA-256 in its manifest: the file was modified or "
-            f"replaced, so it is not loaded. {fix}"
-        )
-    from ticketbot.ml.codec import FORMAT_VERSION
-
-    if manifest.get("model_format") != FORMAT_VERSION:
-        raise ModelError(
-            f"{path} is in model format {manifest.get('model_format')!r}, and this ticketbot "
-            f"reads format {FORMAT_VERSION}. {fix}"
-        )
-    if manifest.get("analyzer_version") != ANALYZER_VERSION:
-        raise ModelError(f"{path} was made by another version of ticketbot's analyzers. {fix}")
+    verify_payload(payload, manifest, kind=kind, where=str(path), fix=f" {fix}")
     return payload, manifest
 
 
@@ -188,9 +180,39 @@ def _builder(state_type: Any) -> Any:
 def load_model(path: Path, *, kind: str, retrain: str) -> tuple[Any, dict[str, Any]]:
     """Load a model after :func:`verify_model_file`: plain data only, every part checked
     before the model is made. Anything else is refused with a :class:`ModelError`."""
+    payload, manifest = verify_model_file(path, kind=kind, retrain=retrain)
+    return model_from_payload(payload, kind=kind, where=str(path), retrain=retrain), manifest
+
+
+def verify_payload(
+    payload: bytes, manifest: dict[str, Any], *, kind: str, where: str, fix: str = ""
+) -> None:
+    """Check model bytes against their manifest: kind, SHA-256, model format and analyzers.
+    :class:`ModelError` names ``where`` the model came from (a file, a stored version) and
+    ends with ``fix``."""
+    from ticketbot.ml.codec import FORMAT_VERSION
+
+    if manifest.get("kind") != kind:
+        raise ModelError(f"{where} is a {manifest.get('kind')!r} model, not a {kind!r} model.{fix}")
+    if hashlib.sha256(payload).hexdigest() != manifest.get("sha256"):
+        raise ModelError(
+            f"{where} does not match the SHA-256 in its manifest: it was modified or replaced, "
+            f"so it is not loaded.{fix}"
+        )
+    if manifest.get("model_format") != FORMAT_VERSION:
+        raise ModelError(
+            f"{where} is in model format {manifest.get('model_format')!r}, and this ticketbot "
+            f"reads format {FORMAT_VERSION}.{fix}"
+        )
+    if manifest.get("analyzer_version") != ANALYZER_VERSION:
+        raise ModelError(f"{where} was made by another version of ticketbot's analyzers.{fix}")
+
+
+def model_from_payload(payload: bytes, *, kind: str, where: str, retrain: str) -> Any:
+    """The model in verified ``payload`` bytes, read as plain data with every part checked
+    before the model is made (:class:`ModelError` otherwise)."""
     from ticketbot.ml.codec import InvalidModelData, Schema, loads
 
-    payload, manifest = verify_model_file(path, kind=kind, retrain=retrain)
     try:
         state = loads(payload)
         expected = MODEL_TYPES.get(kind)
@@ -199,7 +221,15 @@ def load_model(path: Path, *, kind: str, retrain: str) -> tuple[Any, dict[str, A
         build = _builder(state.get("type"))
         if build is None:
             raise InvalidModelData(f"unknown model type {state.get('type')!r:.40}")
-        model = build(Schema(state, "model"))
+        return build(Schema(state, "model"))
     except InvalidModelData as error:
-        raise ModelError(f"{path} is refused: {error}. Run `{retrain}` to rebuild it.") from None
-    return model, manifest
+        raise ModelError(f"{where} is refused: {error}. Run `{retrain}` to rebuild it.") from None
+
+
+def model_payload(model: Any, manifest: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+    """The bytes of ``model`` and its complete manifest, as :func:`save_model` writes them, for
+    storing elsewhere than in a file."""
+    from ticketbot.ml.codec import FORMAT_VERSION, dumps
+
+    payload = dumps(model_state(model))
+    return payload, _complete_manifest(manifest, payload, None, FORMAT_VERSION)

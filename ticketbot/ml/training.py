@@ -470,9 +470,28 @@ def train_and_save(
     from; ``extra`` adds kind-specific manifest entries; ``review`` records the review
     threshold chosen from the cross-validated errors (:func:`review_threshold`).
     """
-    from datetime import UTC, datetime
-
     from ticketbot.ml.store import save_model
+
+    model, manifest = train_with_manifest(
+        spec, texts, labels, kind=kind, source=source, extra=extra, progress=progress, review=review
+    )
+    return save_model(model, out, manifest)
+
+
+def train_with_manifest(
+    spec: TrainingSpec,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    kind: str,
+    source: str,
+    extra: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+    review: bool = False,
+) -> tuple[LinearTextClassifier, dict[str, Any]]:
+    """Train a model; returns it with the manifest entries :func:`train_and_save` records
+    (the store adds its hash and version when it saves it)."""
+    from datetime import UTC, datetime
 
     result = train(spec, texts, labels, progress=progress)
     manifest = {
@@ -492,4 +511,4 @@ def train_and_save(
         **({"review": review_threshold(result.cv)} if review else {}),
         **(extra or {}),
     }
-    return save_model(result.model, out, manifest)
+    return result.model, manifest
