@@ -22,6 +22,7 @@ from typing import Any
 
 from ticketbot.api import BUNDLED_TICKETS
 from ticketbot.api.classifier import DepartmentClassifier
+from ticketbot.api.importer import IMPORTED
 from ticketbot.api.models import BoundModels
 from ticketbot.api.training import DEPARTMENT_SPEC
 from ticketbot.ml.store import model_payload
@@ -70,8 +71,8 @@ def ticket_text(title: str, description: str) -> str:
 
 
 def database_examples(models: BoundModels, include_confirmed: bool) -> list[Example]:
-    """The corrected tickets (labelled by their last correction), and with
-    ``include_confirmed`` the confirmed ones, oldest change first."""
+    """The corrected tickets (labelled by their last correction), the imported ones whose
+    department was kept, and with ``include_confirmed`` the confirmed ones, oldest first."""
     ticket, correction = models.ticket, models.correction
     last: dict[int, Any] = {}
     for row in correction.select().order_by(correction.at, correction.id):
@@ -84,10 +85,19 @@ def database_examples(models: BoundModels, include_confirmed: bool) -> list[Exam
             fix = last[row.id]
             text = ticket_text(row.title, row.description)
             examples.append((fix.at, Example(text, fix.department, "corrections", row.id)))
+    # Departments kept from another help desk by `ticketbot import --keep-labels`: labels
+    # agents gave there, learned like corrections.
+    imported = ticket.select(
+        ticket.id, ticket.title, ticket.description, ticket.department, ticket.created_at
+    ).where(ticket.labelled_by == IMPORTED)
+    for row in imported.iterator():
+        if row.id not in last:
+            text = ticket_text(row.title, row.description)
+            examples.append((row.created_at, Example(text, row.department, "imported", row.id)))
     if include_confirmed:
         query = ticket.select(
             ticket.id, ticket.title, ticket.description, ticket.department, ticket.updated_at
-        ).where(ticket.status.in_(CONFIRMED_STATUSES))
+        ).where(ticket.status.in_(CONFIRMED_STATUSES) & ticket.labelled_by.is_null())
         for row in query:
             if row.id not in last:
                 text = ticket_text(row.title, row.description)

@@ -6,7 +6,9 @@ and a revision for ETags, plus comments, the append-only history and the audit o
 deletions; every existing ticket gets its "created" event, so histories are complete.
 Version 3 adds the learning loop: department corrections (back-filled from the department
 changes the history already holds) and the model registry (stored versions and
-activations).
+activations). Version 4 is for a million tickets: ``external_id`` and ``labelled_by`` for
+imports, one index per list filter followed by the list's order (instead of one per column),
+and the full-text search index (:mod:`ticketbot.api.search`).
 
 A migration runs inside one transaction that first takes a lock every process agrees on
 (SQLite: the write lock, taken as the transaction starts; PostgreSQL: an advisory lock), then
@@ -24,12 +26,14 @@ import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
 from playhouse.migrate import migrate as apply
 
+from ticketbot.api.search import create_search_index
+
 if TYPE_CHECKING:
     from ticketbot.api.models import BoundModels
 
 log = logging.getLogger("ticketbot.api")
 
-LATEST = 3
+LATEST = 4
 _ADVISORY_LOCK = 0x7469636B  # "tick": the lock every ticketbot process takes to migrate
 
 
@@ -80,9 +84,11 @@ def migrate(models: BoundModels) -> int:
         if version == LATEST:
             # Up to date; a table lost since (dropped, emptied database) comes back empty.
             database.create_tables(models.tables, safe=True)
+            create_search_index(database)
             return version
         if version == 0:
             database.create_tables(models.tables, safe=True)
+            create_search_index(database)
         else:
             for step in range(version + 1, LATEST + 1):
                 _STEPS[step](models)
@@ -96,6 +102,16 @@ def _migrator(database: peewee.Database):
     if isinstance(database, peewee.PostgresqlDatabase):
         return PostgresqlMigrator(database)
     return SqliteMigrator(database)
+
+
+def _COLUMNS_OF_2(ticket):  # noqa: N802 - reads as the constant it stands for
+    """The ticket columns of schema version 2 (a migration step must not read later ones)."""
+    names = (
+        "id", "title", "description", "department", "confidence", "ranking", "needs_review",
+        "model_version", "status", "created_at", "created_by", "search_text", "priority",
+        "assignee", "updated_at", "predicted_department", "revision",
+    )  # fmt: skip
+    return [ticket._meta.fields[name] for name in names]
 
 
 def _to_2(models: BoundModels) -> None:
@@ -115,7 +131,9 @@ def _to_2(models: BoundModels) -> None:
         database.execute_sql(f'CREATE INDEX IF NOT EXISTS "ticket_{name}" ON "ticket" ("{name}")')
     # Release 0.1 never changed a ticket after creating it (nor its department).
     ticket.update(updated_at=ticket.created_at, predicted_department=ticket.department).execute()
-    database.create_tables(models.tables, safe=True)
+    # Only the new tables: the ticket table's indexes of later versions need their columns.
+    new = [models.comment, models.event, models.audit, models.health_check, models.schema_version]
+    database.create_tables(new, safe=True)
     # Every ticket's history starts with its creation, as the API now records it.
     event = models.event
     names = {
@@ -135,7 +153,7 @@ def _to_2(models: BoundModels) -> None:
             "by": names.get(row.created_by_id),
             "at": row.created_at,
         }
-        for row in ticket.select()
+        for row in ticket.select(*_COLUMNS_OF_2(ticket))
     ]
     for start in range(0, len(rows), 500):
         event.insert_many(rows[start : start + 500]).execute()
@@ -144,13 +162,17 @@ def _to_2(models: BoundModels) -> None:
 def _to_3(models: BoundModels) -> None:
     """2 -> 3: corrections and the model registry. Every department change an agent made
     since version 2 is in the history: it becomes a correction."""
-    models.database.create_tables(models.tables, safe=True)
+    models.database.create_tables(
+        [models.correction, models.model_version, models.model_activation], safe=True
+    )
     event, ticket = models.event, models.ticket
     rows = []
     for row in event.select().where(event.kind == "changed").order_by(event.at, event.id):
         if (row.data or {}).get("field") != "department":
             continue
-        current = ticket.get_or_none(ticket.id == row.ticket_id)
+        current = (
+            ticket.select(*_COLUMNS_OF_2(ticket)).where(ticket.id == row.ticket_id).first()
+        )
         if current is None:
             continue
         rows.append(
@@ -169,4 +191,36 @@ def _to_3(models: BoundModels) -> None:
         models.correction.insert_many(rows[start : start + 500]).execute()
 
 
-_STEPS: dict[int, Callable[[BoundModels], None]] = {2: _to_2, 3: _to_3}
+# The single-column indexes of versions 1 to 3, replaced by the composite ones of version 4.
+_OLD_INDEXES = (
+    "ticket_department",
+    "ticket_status",
+    "ticket_created_at",
+    "ticket_created_by_id",
+    "ticket_priority",
+    "ticket_assignee",
+    "ticket_updated_at",
+)
+
+
+def _to_4(models: BoundModels) -> None:
+    """3 -> 4: imports' columns, composite list indexes, the full-text search index."""
+    database = models.database
+    ticket = models.ticket
+    migrator = _migrator(database)
+    columns = {column.name for column in database.get_columns(ticket._meta.table_name)}
+    fields = ticket._meta.fields
+    apply(
+        *[
+            migrator.add_column(ticket._meta.table_name, name, fields[name])
+            for name in ("external_id", "labelled_by")
+            if name not in columns
+        ]
+    )
+    for name in _OLD_INDEXES:
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    ticket._schema.create_indexes(safe=True)
+    create_search_index(database, rebuild=True)
+
+
+_STEPS: dict[int, Callable[[BoundModels], None]] = {2: _to_2, 3: _to_3, 4: _to_4}

@@ -80,27 +80,45 @@ class Ticket(peewee.Model):
     id = TicketIdField()
     title = peewee.CharField(max_length=200)
     description = peewee.TextField(default="")
-    department = peewee.CharField(max_length=100, index=True)
+    department = peewee.CharField(max_length=100)
     confidence = peewee.FloatField()
     ranking = JSONTextField()
     needs_review = peewee.BooleanField(default=False)
     model_version = peewee.CharField(max_length=100)
-    status = peewee.CharField(max_length=20, default="open", index=True)
-    created_at = UTCDateTimeField(default=utc_now, index=True)
-    created_by = peewee.ForeignKeyField(ApiKey, null=True, on_delete="SET NULL", index=True)
+    status = peewee.CharField(max_length=20, default="open")
+    created_at = UTCDateTimeField(default=utc_now)
+    created_by = peewee.ForeignKeyField(ApiKey, null=True, on_delete="SET NULL", index=False)
     # Title and description folded by search_key(): what ?q= searches, so that "ecran",
     # "ÉCRAN" and "écran" all find "Écran noir" on SQLite and PostgreSQL alike.
     search_text = peewee.TextField(default="")
     # Since schema version 2 (the ticket's life):
-    priority = peewee.CharField(max_length=10, default="normal", index=True)
-    assignee = peewee.CharField(max_length=100, null=True, index=True)
-    updated_at = UTCDateTimeField(default=utc_now, index=True)
+    priority = peewee.CharField(max_length=10, default="normal")
+    assignee = peewee.CharField(max_length=100, null=True)
+    updated_at = UTCDateTimeField(default=utc_now)
     predicted_department = peewee.CharField(max_length=100, null=True)
     # Bumped by every change: the ETag, so that concurrent edits cannot overwrite each other.
     revision = peewee.IntegerField(default=1)
+    # Since schema version 4 (imports): the ticket's number in the help desk it came from,
+    # and who set its department when not the router ("import": kept from the file, an
+    # agent-confirmed label the learning loop trains on).
+    external_id = peewee.CharField(max_length=200, null=True, unique=True)
+    labelled_by = peewee.CharField(max_length=20, null=True)
 
     class Meta:
         table_name = "ticket"
+        # One index per filter, followed by the default order (newest first, then id):
+        # a filtered page walks one index in order and stops after a page. The text search
+        # has its own index (ticketbot.api.search).
+        indexes = (
+            (("created_at", "id"), False),
+            (("updated_at", "id"), False),
+            (("department", "created_at", "id"), False),
+            (("status", "created_at", "id"), False),
+            (("priority", "created_at", "id"), False),
+            (("assignee", "created_at", "id"), False),
+            (("created_by", "created_at", "id"), False),
+            (("needs_review", "created_at", "id"), False),
+        )
 
 
 class Comment(peewee.Model):
@@ -268,7 +286,7 @@ def bind_models(database: peewee.Database) -> BoundModels:
     api_key = bound(ApiKey)
     ticket = bound(
         Ticket,
-        created_by=peewee.ForeignKeyField(api_key, null=True, on_delete="SET NULL", index=True),
+        created_by=peewee.ForeignKeyField(api_key, null=True, on_delete="SET NULL", index=False),
     )
     comment = bound(Comment, ticket=peewee.ForeignKeyField(ticket, on_delete="CASCADE", index=True))
     event = bound(

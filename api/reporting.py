@@ -1,8 +1,10 @@
 """How routing does, from the database: tickets routed, corrected and flagged, per department
 (the one the model chose), per model version, and week by week (ISO weeks of creation).
 
-"Flagged" is the ``needs_review`` the router set when the ticket was created (kept in the
-ticket's ``created`` event: an agent's review clears the ticket's own flag later).
+Tickets imported with their department (``ticketbot import --keep-labels``) were never
+routed and are left out. "Flagged" is the ``needs_review`` the router set when the ticket
+was created (kept in the ticket's ``created`` event: an agent's review clears the ticket's
+own flag later).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ def routing_report(models: BoundModels) -> dict[str, Any]:
     query = event.select(event.ticket, event.data, event.at).where(event.kind == "created")
     for row in query.iterator():
         data = row.data or {}
+        if data.get("labelled_by"):
+            continue  # imported with its department: never routed
         flagged = bool(data.get("needs_review"))
         fixed = row.ticket_id in corrected
         week = _week(row.at)

@@ -192,9 +192,21 @@ class TicketPage(BaseModel):
     """One page of tickets (newest first unless ``sort`` says otherwise)."""
 
     items: list[TicketOut] = Field(description="Tickets on this page")
-    total: int = Field(ge=0, description="Number of tickets matching the filters")
+    total: int = Field(
+        ge=0,
+        description="Number of tickets matching the filters: exact up to 10,000; above, "
+        "10,000 with total_exact false",
+    )
+    total_exact: bool = Field(
+        default=True, description="False when there are more than 10,000 (total is then 10,000)"
+    )
     limit: int = Field(ge=1, le=100, description="Page size asked for")
     offset: int = Field(ge=0, description="Number of matching tickets skipped")
+    next_cursor: str | None = Field(
+        default=None,
+        description="Send it as cursor= (same filters and sort) for the next page; null on "
+        "the last page",
+    )
 
 
 def _without_defaults(schema: dict) -> None:

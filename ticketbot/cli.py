@@ -92,9 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
         _add_keys,
         _add_db,
         _add_report,
+        _add_import,
     ):
         add(commands)
     return parser
+
+
+def _add_import(commands: Any) -> None:
+    from ticketbot.learning_cli import add_import
+
+    add_import(commands)
 
 
 def _add_report(commands: Any) -> None:

@@ -1,5 +1,5 @@
-"""The learning loop's commands: ``train department --from-database``, ``models list``,
-``models activate``, ``models rollback`` and ``report routing``."""
+"""The commands on the API's database beyond keys: ``train department --from-database``,
+``models list``, ``models activate``, ``models rollback``, ``report routing`` and ``import``."""
 
 from __future__ import annotations
 
@@ -316,3 +316,115 @@ def _print_routing(report: dict[str, Any]) -> None:
 
 def _share(part: int, whole: int) -> str:
     return f"{part / whole:.1%}" if whole else "-"
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+def add_import(commands: Any) -> None:
+    importing = commands.add_parser(
+        "import",
+        parents=[cli._database_url_option()],
+        help="import tickets from another help desk's CSV export",
+        description="Import tickets from a CSV file with a header. Columns title, "
+        "description, department, status, created_at (ISO 8601) and external_id are found in "
+        "any case; --column maps other names. Rows go in batches, one transaction each: a "
+        "re-run skips the tickets already imported (by external_id, or by a digest of the "
+        "row when the file has none), so a crashed import is finished by running it again. "
+        "Bad rows are reported with their line numbers and skipped.",
+    )
+    importing.add_argument("file", type=Path, help="the CSV file (UTF-8)")
+    how = importing.add_mutually_exclusive_group(required=True)
+    how.add_argument(
+        "--keep-labels",
+        action="store_true",
+        help="keep the file's departments, recorded as agent-confirmed labels that "
+        "`ticketbot train department --from-database` learns from",
+    )
+    how.add_argument(
+        "--route", action="store_true", help="route every ticket with the active model"
+    )
+    importing.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=NAME",
+        help="the file's column for a field, e.g. --column title=Subject (repeatable)",
+    )
+    importing.add_argument(
+        "--batch-size", type=cli._positive_int, default=5000, help="rows per transaction"
+    )
+    importing.add_argument("--json", action="store_true", help="print the report as JSON")
+    importing.set_defaults(handler=run_import)
+
+
+def _mapping(pairs: list[str]) -> dict[str, str]:
+    from ticketbot.api.importer import FIELDS
+
+    mapping = {}
+    for pair in pairs:
+        name, sep, column = pair.partition("=")
+        name = name.strip().lower()
+        if not sep or not column.strip():
+            raise CommandError(f"--column {pair!r}: write FIELD=NAME, e.g. title=Subject")
+        if name not in FIELDS:
+            raise CommandError(f"--column {pair!r}: the fields are {', '.join(FIELDS)}")
+        mapping[name] = column.strip()
+    return mapping
+
+
+def run_import(args: argparse.Namespace) -> int:
+    import peewee
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from ticketbot.api.importer import ImportError_, count_rows, import_tickets
+
+    mapping = _mapping(args.column)
+    if not args.file.is_file():
+        raise CommandError(f"{args.file}: no such file")
+    total = count_rows(args.file)
+    with registry_of(args.database_url) as (models, registry, settings):
+        classifier = None if args.keep_labels else active_classifier(registry, settings)
+        display = Progress(
+            "importing",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        task = display.add_task("import", total=total)
+        try:
+            with display:
+                report = import_tickets(
+                    models,
+                    args.file,
+                    keep_labels=args.keep_labels,
+                    classifier=classifier,
+                    mapping=mapping,
+                    batch=args.batch_size,
+                    progress=lambda done: display.update(task, completed=done),
+                )
+        except ImportError_ as error:
+            raise CommandError(str(error)) from None
+        except (OSError, peewee.PeeweeException) as error:
+            raise CommandError(
+                f"the import stopped: {error}. Every batch written before is kept (one "
+                "transaction each); run the same command again to finish: it skips them"
+            ) from None
+    result = report.as_dict()
+    if args.json:
+        cli._json_line(result)
+    else:
+        rate = result["tickets_per_second"]
+        print(
+            f"imported {report.imported} tickets from {args.file} in {report.seconds:.1f} s"
+            + (f" ({rate:,} per second)" if rate else "")
+            + f"; {report.already_there} already there, {len(report.bad)} bad rows skipped"
+        )
+        for line, problem in report.bad[:20]:
+            print(f"  line {line}: {problem}", file=sys.stderr)
+        if len(report.bad) > 20:
+            print(f"  ... and {len(report.bad) - 20} more (--json lists 100)", file=sys.stderr)
+    return EXIT_OK

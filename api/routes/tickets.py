@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import peewee
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from ticketbot.api import lifecycle
+from ticketbot.api import lifecycle, listing, search
 from ticketbot.api.auth import Caller, CanCreate, CanDelete
 from ticketbot.api.classifier import Routing
 from ticketbot.api.errors import problem_responses
@@ -50,9 +49,6 @@ ETAG_HEADER = {
     }
 }
 Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority"]
-_PRIORITY_RANK = [(name, rank) for rank, name in enumerate(lifecycle.PRIORITIES)]
-
-
 def _with_etag(response: Response, row) -> TicketOut:
     response.headers["ETag"] = lifecycle.etag(row)
     return ticket_out(row)
@@ -172,10 +168,20 @@ def list_tickets(
     ] = "-created_at",
     limit: Limit = 20,
     offset: Offset = 0,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="The next_cursor of the previous page (keyset pagination: same "
+            "filters and sort); faster than offset on deep pages",
+        ),
+    ] = None,
 ) -> TicketPage:
     """Tickets matching every filter given, one page at a time (newest first by default).
 
-    A requester sees only the tickets it created.
+    A requester sees only the tickets it created. ``q`` finds the tickets where each of its
+    words begins a word of the title or description (any case, any accents).
     """
     models = service.models
     ticket = models.ticket
@@ -193,37 +199,33 @@ def list_tickets(
         query = query.where(ticket.assignee == _mine(assignee, caller))
     if created_by:
         api_key = models.api_key
-        query = query.where(api_key.name == _mine(created_by, caller))
+        keys = api_key.select(api_key.id).where(api_key.name == _mine(created_by, caller))
+        query = query.where(ticket.created_by.in_(keys))
     if needs_review is not None:
         query = query.where(ticket.needs_review == needs_review)
     if q and q.strip():
-        key = search_key(q.strip())
-        if not key.strip():
-            # Only accents or other combining marks: nothing left to look for, which would
-            # otherwise match every ticket.
-            raise HTTPException(422, "q has nothing to search for once accents are set aside")
-        query = query.where(ticket.search_text.contains(key))
+        condition = search.matching(ticket, q)
+        if condition is None:
+            # Only punctuation, accents or other marks: nothing left to look for, which
+            # would otherwise match every ticket.
+            raise HTTPException(422, "q has no word to search for (letters or digits)")
+        query = query.where(condition)
+    if cursor and offset:
+        raise HTTPException(422, "send cursor or offset, not both")
     with service.database.connection_context():
         service.ensure_schema()
-        total, rows = lifecycle.page(query.order_by(*_order(ticket, sort)), limit, offset)
+        try:
+            found = listing.page(query, ticket, sort, limit, offset, cursor)
+        except listing.BadCursor as error:
+            raise HTTPException(422, str(error)) from None
     return TicketPage(
-        items=[ticket_out(row) for row in rows], total=total, limit=limit, offset=offset
+        items=[ticket_out(row) for row in found.rows],
+        total=found.total,
+        total_exact=found.total_exact,
+        limit=limit,
+        offset=offset,
+        next_cursor=found.next_cursor,
     )
-
-
-def _order(ticket, sort: str) -> list[peewee.Node]:
-    """ORDER BY for ``sort``; tickets of equal priority come newest first."""
-    name = sort.lstrip("-")
-    descending = sort.startswith("-")
-    if name == "priority":
-        rank = peewee.Case(ticket.priority, _PRIORITY_RANK)
-        return [
-            rank.desc() if descending else rank.asc(),
-            ticket.created_at.desc(),
-            ticket.id.desc(),
-        ]
-    key = getattr(ticket, name)
-    return [key.desc(), ticket.id.desc()] if descending else [key.asc(), ticket.id.asc()]
 
 
 @router.get(

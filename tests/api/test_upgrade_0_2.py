@@ -1,5 +1,5 @@
 """Databases made by release 0.2 (schema version 2; tests/fixtures/release_0_2/, made with that
-release's own code) open with this code (schema version 3) losing nothing: every ticket with
+release's own code) open with this code (the latest schema) losing nothing: every ticket with
 every field, comments, history, keys and the audit log; and each department change the
 history holds becomes one correction, as if the learning loop had recorded it at the time.
 
@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from tests.support import REPO, postgres_admin_url, ticketbot_command
 from ticketbot.api.app import create_app
+from ticketbot.api.migrations import LATEST
 from ticketbot.api.settings import Settings
 
 FIXTURES = REPO / "tests" / "fixtures" / "release_0_2"
@@ -264,11 +265,11 @@ def test_keys_still_authenticate_and_the_revoked_one_is_refused(engine, old_url)
         )
 
 
-def test_the_schema_is_at_version_3_with_the_new_tables(engine, old_url):
+def test_the_schema_is_at_the_latest_version_with_the_new_tables(engine, old_url):
     app = create_app(Settings(database_url=old_url))
     with TestClient(app):
         models = app.state.service.models
-        assert _raw(models, "SELECT version FROM schema_version") == [(3,)]
+        assert _raw(models, "SELECT version FROM schema_version") == [(LATEST,)]
         with models.database.connection_context():
             tables = set(models.database.get_tables())
         assert {"correction", "model_version", "model_activation"} <= tables
@@ -403,10 +404,14 @@ def test_db_status_then_upgrade_by_hand(engine, old_url):
     expected = EXPECTED[engine]
     status = _db("status", "--json", url=old_url)
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout) == {"version": 2, "latest": 3, "pending": [3]}
+    assert json.loads(status.stdout) == {
+        "version": 2,
+        "latest": LATEST,
+        "pending": list(range(3, LATEST + 1)),
+    }
     upgraded = _db("upgrade", url=old_url)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "upgraded from schema version 2 to 3" in upgraded.stdout
+    assert f"upgraded from schema version 2 to {LATEST}" in upgraded.stdout
     assert json.loads(_db("status", "--json", url=old_url).stdout)["pending"] == []
     again = _db("upgrade", url=old_url)
     assert again.returncode == 0 and "nothing to do" in again.stdout

@@ -1,0 +1,434 @@
+"""Importing tickets from another help desk's CSV export.
+
+Columns ``title``, ``description``, ``department``, ``status``, ``created_at`` and
+``external_id`` are matched in any case (``mapping`` renames others). Rows go in batches, one
+transaction each: a crash leaves no half-written batch, and a re-run skips the tickets already
+there (by ``external_id``; a row without one gets a digest of its content as its id, so a
+re-run never duplicates it either). Bad rows are reported with their line numbers and skipped.
+
+``keep_labels`` keeps the file's departments and records them as agent-confirmed labels
+(``labelled_by = "import"``): the learning loop trains on them. Otherwise every ticket is
+routed by the classifier, in batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ticketbot.api.classifier import DepartmentClassifier
+from ticketbot.api.lifecycle import STATUSES
+from ticketbot.api.models import (
+    BoundModels,
+    JSONTextField,
+    UTCDateTimeField,
+    search_key,
+    utc_now,
+)
+
+FIELDS = ("title", "description", "department", "status", "created_at", "external_id")
+BATCH = 5000
+TITLE_MAX, DESCRIPTION_MAX, DEPARTMENT_MAX, EXTERNAL_ID_MAX = 200, 10_000, 100, 200
+IMPORTED = "import"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_STATUS_WORDS = {s: s for s in STATUSES} | {
+    "in progress": "in_progress",
+    "in-progress": "in_progress",
+    "new": "open",
+    "pending": "in_progress",
+    "solved": "resolved",
+    "done": "resolved",
+}
+
+
+class ImportError_(ValueError):
+    """The file cannot be imported at all; the message says what to fix."""
+
+
+@dataclass
+class Report:
+    """What an import did: rows read, imported, skipped as already there, bad rows."""
+
+    rows: int = 0
+    imported: int = 0
+    already_there: int = 0
+    bad: list[tuple[int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "imported": self.imported,
+            "already_there": self.already_there,
+            "bad_rows": len(self.bad),
+            "bad": [{"line": line, "problem": problem} for line, problem in self.bad[:100]],
+            "seconds": round(self.seconds, 2),
+            "tickets_per_second": round(self.imported / self.seconds) if self.seconds else None,
+        }
+
+
+def columns_of(header: list[str], mapping: dict[str, str]) -> dict[str, int]:
+    """The position of each field in ``header`` (names in any case; ``mapping`` gives the
+    file's name of a field). :class:`ImportError_` for a missing title or mapped column."""
+    folded = {name.strip().casefold(): index for index, name in enumerate(header)}
+    found = {}
+    for name in FIELDS:
+        wanted = mapping.get(name, name).strip().casefold()
+        if wanted in folded:
+            found[name] = folded[wanted]
+        elif name in mapping:
+            raise ImportError_(
+                f"column {mapping[name]!r} (given for {name}) is not in the file; its columns: "
+                f"{', '.join(header)}"
+            )
+    if "title" not in found:
+        raise ImportError_(
+            f"the file has no title column (its columns: {', '.join(header)}); name the one "
+            "to use with --column title=NAME"
+        )
+    return found
+
+
+def parse_time(value: str) -> datetime:
+    """A creation date: ISO 8601 (a date alone, or with a time; UTC when no offset)."""
+    text = value.strip().replace("/", "-")
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"created_at {value!r} is not a date (use ISO 8601, 2024-03-05T14:30)"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    title: str
+    description: str
+    department: str | None
+    status: str
+    created_at: datetime
+    external_id: str
+
+
+def parse_row(line: int, cells: list[str], columns: dict[str, int], keep_labels: bool) -> Row:
+    """One row of the file as a ticket; ``ValueError`` says what is wrong with it."""
+
+    def cell(name: str) -> str:
+        index = columns.get(name)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    title, description = cell("title"), cell("description")
+    if not title:
+        raise ValueError("no title")
+    if len(title) > TITLE_MAX:
+        raise ValueError(f"title longer than {TITLE_MAX} characters")
+    title = " ".join(title.split())  # one line
+    if len(description) > DESCRIPTION_MAX:
+        raise ValueError(f"description longer than {DESCRIPTION_MAX} characters")
+    if _CONTROL.search(title) or _CONTROL.search(description.replace("\n", "").replace("\t", "")):
+        raise ValueError("control characters in the title or description")
+    department = cell("department") or None
+    if keep_labels and not department:
+        raise ValueError("no department (--keep-labels keeps the file's departments)")
+    if department and len(department) > DEPARTMENT_MAX:
+        raise ValueError(f"department longer than {DEPARTMENT_MAX} characters")
+    raw_status = cell("status").casefold()
+    status = _STATUS_WORDS.get(raw_status, None) if raw_status else "open"
+    if status is None:
+        raise ValueError(f"status {cell('status')!r} is not one of {', '.join(STATUSES)}")
+    created = cell("created_at")
+    created_at = parse_time(created) if created else utc_now()
+    external_id = cell("external_id")
+    if len(external_id) > EXTERNAL_ID_MAX:
+        raise ValueError(f"external_id longer than {EXTERNAL_ID_MAX} characters")
+    if not external_id:
+        # No id in the file: the content's digest stands for it, so a re-run skips the row.
+        digest = hashlib.sha256(f"{title}\n{description}\n{created}".encode()).hexdigest()
+        external_id = f"sha256:{digest[:32]}"
+    return Row(line, title, description, department, status, created_at, external_id)
+
+
+def read_rows(
+    path: Path, mapping: dict[str, str], keep_labels: bool, report: Report
+) -> Iterator[Row]:
+    """The file's good rows; bad ones go to ``report.bad``."""
+    try:
+        handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - the with below
+    except OSError as error:
+        raise ImportError_(f"{path}: {error.strerror}") from None
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise ImportError_(f"{path} is empty") from None
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise ImportError_(f"{path} is not a UTF-8 CSV file ({error})") from None
+        columns = columns_of(header, mapping)
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except (UnicodeDecodeError, csv.Error) as error:
+                report.rows += 1
+                report.bad.append((reader.line_num, f"unreadable ({error})"))
+                continue
+            if not any(c.strip() for c in cells):
+                continue
+            report.rows += 1
+            try:
+                yield parse_row(reader.line_num, cells, columns, keep_labels)
+            except ValueError as error:
+                report.bad.append((reader.line_num, str(error)))
+
+
+def count_rows(path: Path) -> int:
+    """Lines of the file after the header (for the progress bar)."""
+    try:
+        with open(path, "rb") as handle:
+            return max(0, sum(1 for _ in handle) - 1)
+    except OSError:
+        return 0
+
+
+def import_tickets(
+    models: BoundModels,
+    path: Path,
+    *,
+    keep_labels: bool,
+    classifier: DepartmentClassifier | None = None,
+    mapping: dict[str, str] | None = None,
+    batch: int = BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Import ``path`` into the database of ``models``; returns what was done.
+
+    A thread reads, checks (and routes) the next batch while this one writes the current
+    batch: the database's own work (indexes, search index) runs without the GIL.
+    """
+    import queue
+    import threading
+    import time
+
+    if not keep_labels and classifier is None:
+        raise ImportError_("routing needs a classifier")
+    report = Report()
+    started = time.perf_counter()
+    batches: queue.Queue = queue.Queue(maxsize=2)
+
+    def produce() -> None:
+        try:
+            pending: list[Row] = []
+            seen: set[str] = set()
+            for row in read_rows(Path(path), mapping or {}, keep_labels, report):
+                if row.external_id in seen:
+                    report.bad.append(
+                        (row.line, f"external_id {row.external_id!r} repeated in the file")
+                    )
+                    continue
+                seen.add(row.external_id)
+                pending.append(row)
+                if len(pending) >= batch:
+                    batches.put((report.rows, _values(pending, classifier, keep_labels)))
+                    pending = []
+            if pending:
+                batches.put((report.rows, _values(pending, classifier, keep_labels)))
+            batches.put(None)
+        except BaseException as error:  # noqa: BLE001 - handed to the writing thread
+            batches.put(error)
+
+    reader = threading.Thread(target=produce, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := batches.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            rows_read, values = item
+            _write(models, values, report)
+            if progress:
+                progress(rows_read)
+    finally:
+        # On an error here, let the reader finish into a queue nobody reads: drain it.
+        while reader.is_alive():
+            with contextlib.suppress(queue.Empty):
+                batches.get(timeout=0.1)
+    if progress:
+        progress(report.rows)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _values(
+    rows: list[Row], classifier: DepartmentClassifier | None, keep_labels: bool
+) -> list[dict[str, Any]]:
+    """The ticket rows of a batch (routed unless ``keep_labels``)."""
+    routings = (
+        None if keep_labels else [classifier.route(f"{r.title}\n{r.description}") for r in rows]  # type: ignore[union-attr]
+    )
+    values = []
+    for index, row in enumerate(rows):
+        common = {
+            "title": row.title,
+            "description": row.description,
+            "status": row.status,
+            "priority": "normal",
+            "created_at": row.created_at,
+            "updated_at": row.created_at,
+            "search_text": search_key(f"{row.title}\n{row.description}"),
+            "external_id": row.external_id,
+            "revision": 1,
+        }
+        if routings is None:
+            common |= {
+                "department": row.department,
+                "predicted_department": None,
+                "confidence": 1.0,
+                "ranking": [],
+                "needs_review": False,
+                "model_version": IMPORTED,
+                "labelled_by": IMPORTED,
+            }
+        else:
+            routing = routings[index]
+            common |= {
+                "department": routing.department,
+                "predicted_department": routing.department,
+                "confidence": routing.confidence,
+                "ranking": routing.ranking,
+                "needs_review": routing.needs_review,
+                "model_version": routing.model_version,
+                "labelled_by": None,
+            }
+        values.append(common)
+    return values
+
+
+def _write(models: BoundModels, values: list[dict[str, Any]], report: Report) -> None:
+    """One batch in one transaction: skip what is already there, insert the rest with their
+    first history event."""
+    ticket, event = models.ticket, models.event
+    with models.database.atomic():
+        there = set(
+            existing(models.database, ticket, "external_id", [v["external_id"] for v in values])
+        )
+        values = [v for v in values if v["external_id"] not in there]
+        report.already_there += len(there)
+        if not values:
+            return
+        for number, v in zip(_new_ids(models.database, ticket, len(values)), values, strict=True):
+            v["id"] = number
+        _insert(models.database, ticket, values)
+        _insert(
+            models.database,
+            event,
+            [
+                {
+                    "ticket": v["id"],
+                    "kind": "created",
+                    "data": {
+                        "department": v["department"],
+                        "confidence": v["confidence"],
+                        "ranking": v["ranking"],
+                        "needs_review": v["needs_review"],
+                        "model_version": v["model_version"],
+                        "labelled_by": v["labelled_by"],
+                    },
+                    "by": IMPORTED,
+                    "at": v["created_at"],
+                    "internal": False,
+                }
+                for v in values
+            ],
+        )
+        report.imported += len(values)
+
+
+def _new_ids(database: Any, model: Any, count: int) -> list[int]:
+    """``count`` ticket numbers nobody else gets: PostgreSQL's sequence, or on SQLite the
+    numbers after the highest ever given (the transaction holds the write lock)."""
+    import peewee
+
+    table = model._meta.table_name
+    if isinstance(database, peewee.PostgresqlDatabase):
+        cursor = database.execute_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",
+            (count,),
+        )
+        return [row[0] for row in cursor.fetchall()]
+    highest = database.execute_sql(
+        f'SELECT MAX(n) FROM (SELECT MAX(id) AS n FROM "{table}" UNION ALL '
+        f"SELECT seq FROM sqlite_sequence WHERE name = '{table}')"
+    ).fetchone()[0]
+    start = (highest or 0) + 1
+    return list(range(start, start + count))
+
+
+def _insert(database: Any, model: Any, values: list[dict[str, Any]]) -> None:
+    """Insert rows in bulk: PostgreSQL's COPY, SQLite's executemany (Peewee's query builder
+    costs more than the database itself on bulk inserts)."""
+    import peewee
+
+    names = list(values[0])
+    fields = [model._meta.fields[name] for name in names]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    # Only the fields whose stored form differs (dates, JSON) go through their converter.
+    convert = [
+        f.db_value if isinstance(f, (UTCDateTimeField, JSONTextField)) else None for f in fields
+    ]
+    rows = [
+        tuple(v[n] if c is None else c(v[n]) for c, n in zip(convert, names, strict=True))
+        for v in values
+    ]
+    table = model._meta.table_name
+    if isinstance(database, peewee.PostgresqlDatabase):
+        buffer = io.StringIO()
+        buffer.writelines(",".join(map(_copy_cell, row)) + "\n" for row in rows)
+        buffer.seek(0)
+        database.cursor().copy_expert(
+            f"COPY \"{table}\" ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+        )
+        return
+    marks = ", ".join("?" for _ in fields)
+    database.cursor().executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
+
+
+def _copy_cell(value: Any) -> str:
+    """One value in COPY's CSV: NULL unquoted, every text quoted (so "\\N" stays text)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+def existing(database: Any, model: Any, key: str, wanted: list[Any]) -> dict[Any, int]:
+    """``{value: id}`` of the rows whose ``key`` column holds one of ``wanted``."""
+    import peewee
+
+    found: dict[Any, int] = {}
+    mark = "%s" if isinstance(database, peewee.PostgresqlDatabase) else "?"
+    table, column = model._meta.table_name, model._meta.fields[key].column_name
+    for start in range(0, len(wanted), 900):  # SQLite's limit on parameters
+        chunk = wanted[start : start + 900]
+        cursor = database.execute_sql(
+            f'SELECT id, "{column}" FROM "{table}" WHERE "{column}" IN '
+            f"({', '.join(mark for _ in chunk)})",
+            chunk,
+        )
+        found.update({value: number for number, value in cursor.fetchall()})
+    return found

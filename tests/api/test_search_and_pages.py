@@ -1,0 +1,332 @@
+"""Full-text search, keyset pages and the capped total, on SQLite and PostgreSQL alike; and
+`ticketbot import` (idempotent, crash-safe, bad rows reported)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import new_key
+from ticketbot import cli
+
+TICKETS = [
+    ("L'imprimante du 2e étage est en panne", "Bourrage papier, bac 2"),
+    ("Écran noir au démarrage", "Le PC du bureau 214 reste noir"),
+    ("VPN: erreur 809", "Impossible de me connecter au VPN depuis chez moi"),
+    ("Wi-Fi très lent en salle Saturne", ""),
+    ("Payslip for March is wrong", "Overtime missing"),
+    ("Contrat fournisseur à relire", "clause de confidentialité"),
+]
+
+
+def create(client, title: str, description: str = "") -> dict:
+    response = client.post("/tickets", json={"title": title, "description": description})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def titles(client, **params) -> list[str]:
+    response = client.get("/tickets", params={"limit": 100, **params})
+    assert response.status_code == 200, response.text
+    return sorted(t["title"] for t in response.json()["items"])
+
+
+@pytest.fixture
+def desk(client):
+    for title, description in TICKETS:
+        create(client, title, description)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("imprimante", [0]),
+        ("IMPRIMANTE", [0]),
+        ("imprim", [0]),  # a word's beginning
+        ("primante", []),  # never its middle
+        ("etage panne", [0]),  # every word, in any order, accents aside
+        ("panne étage", [0]),
+        ("panne vpn", []),  # every word, not any
+        ("écran", [1]),
+        ("ecran 214", [1]),
+        ("809", [2]),
+        ("vpn", [2]),
+        ("wi fi", [3]),
+        ("wi-fi", [3]),
+        ("saturne", [3]),
+        ("overtime", [4]),
+        ("confidentialite", [5]),
+        ("l'imprimante", [0]),
+        ("bac", [0]),  # in the description
+    ],
+)
+def test_search_finds_tickets_with_every_word(desk, q, found):
+    assert titles(desk, q=q) == sorted(TICKETS[i][0] for i in found)
+
+
+def test_search_combines_with_filters(desk):
+    it = {t["title"] for t in desk.get("/tickets", params={"department": "IT"}).json()["items"]}
+    assert titles(desk, q="vpn", department="IT") == (
+        ["VPN: erreur 809"] if "VPN: erreur 809" in it else []
+    )
+    assert titles(desk, q="vpn", status="closed") == []
+    number = desk.get("/tickets", params={"q": "vpn"}).json()["items"][0]["id"]
+    assert desk.patch(f"/tickets/{number}", json={"status": "resolved"}).status_code == 200
+    assert titles(desk, q="vpn", status="resolved") == ["VPN: erreur 809"]
+
+
+def test_the_search_index_follows_deletes_and_text_changes(desk):
+    found = desk.get("/tickets", params={"q": "imprimante"}).json()["items"]
+    assert len(found) == 1
+    assert desk.delete(f"/tickets/{found[0]['id']}").status_code == 204
+    assert titles(desk, q="imprimante") == []
+    # A change of the stored text (no endpoint edits it yet; a migration or a tool may).
+    models = desk.app.state.service.models
+    ticket = models.ticket
+    with models.database.connection_context():
+        row = ticket.get(ticket.title == "Écran noir au démarrage")
+        ticket.update(title="Souris sans fil perdue", search_text="souris sans fil perdue").where(
+            ticket.id == row.id
+        ).execute()
+    assert titles(desk, q="ecran") == []
+    assert titles(desk, q="souris") == ["Souris sans fil perdue"]
+    created = create(desk, "Clavier qui colle", "touche espace")
+    assert [t["id"] for t in desk.get("/tickets", params={"q": "espace"}).json()["items"]] == [
+        created["id"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "sort", ["-created_at", "created_at", "-updated_at", "priority", "-priority"]
+)
+def test_keyset_pages_cover_every_ticket_once_in_order(client, sort):
+    numbers = [create(client, f"Problème {n}", "imprimante")["id"] for n in range(11)]
+    for n, priority in zip(numbers, ["low", "urgent", "high", "normal"] * 3, strict=False):
+        client.patch(f"/tickets/{n}", json={"priority": priority})
+    everything = client.get("/tickets", params={"sort": sort, "limit": 100}).json()["items"]
+    seen, cursor = [], None
+    while True:
+        params = {"sort": sort, "limit": 4, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/tickets", params=params).json()
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [t["id"] for t in everything]
+    assert sorted(seen) == sorted(numbers)
+
+
+def test_keyset_pages_stay_stable_under_concurrent_inserts(client):
+    first_ones = [create(client, f"Ticket {n}")["id"] for n in range(9)]
+    page = client.get("/tickets", params={"limit": 3}).json()
+    seen = [t["id"] for t in page["items"]]
+    while page["next_cursor"]:
+        create(client, "Un nouveau ticket arrive entre deux pages")
+        page = client.get("/tickets", params={"limit": 3, "cursor": page["next_cursor"]}).json()
+        seen += [t["id"] for t in page["items"]]
+    assert seen == first_ones[::-1]  # none twice, none skipped, newer ones not mixed in
+
+
+def test_a_cursor_must_be_one_the_api_gave(client):
+    create(client, "Écran noir")
+    create(client, "Souris cassée")
+    cursor = client.get("/tickets", params={"limit": 1}).json()["next_cursor"]
+    assert cursor
+    for params, message in [
+        ({"cursor": "bm9wZQ"}, "not one this API gave"),
+        ({"cursor": cursor, "sort": "priority"}, "sort=-created_at"),
+        ({"cursor": cursor, "offset": 1}, "cursor or offset"),
+        ({"cursor": "not/base64"}, ""),
+    ]:
+        response = client.get("/tickets", params=params)
+        assert response.status_code == 422, params
+        assert message in response.text
+
+
+def test_the_total_is_exact_up_to_the_cap_then_says_so(client, monkeypatch):
+    from ticketbot.api import listing
+
+    for n in range(4):
+        create(client, f"Ticket {n}")
+    page = client.get("/tickets").json()
+    assert (page["total"], page["total_exact"]) == (4, True)
+    monkeypatch.setattr(listing, "TOTAL_CAP", 3)
+    page = client.get("/tickets").json()
+    assert (page["total"], page["total_exact"]) == (3, False)
+    assert len(page["items"]) == 4
+    assert client.get("/tickets", params={"q": "ticket 1"}).json()["total_exact"] is True
+
+
+# -- import ----------------------------------------------------------------------------------
+
+HEADER = ["Title", "DESCRIPTION", "department", "Status", "created_at", "External_Id"]
+
+
+def write_export(path: Path, rows: list[list[str]], header=HEADER) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def export_rows(count: int) -> list[list[str]]:
+    departments = ["IT", "HR", "Finance", "Facilities", "Legal"]
+    return [
+        [
+            f"Demande {n} : imprimante",
+            f"détails {n}",
+            departments[n % 5],
+            ["open", "Closed", "resolved", "in progress"][n % 4],
+            f"2023-{1 + n % 12:02d}-0{1 + n % 9}T10:00:00",
+            f"OLD-{n}",
+        ]
+        for n in range(count)
+    ]
+
+
+def run(*args: str, capsys) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def imported(client) -> list[dict]:
+    return client.get("/tickets", params={"limit": 100, "sort": "created_at"}).json()["items"]
+
+
+def test_import_keeps_labels_and_a_rerun_never_duplicates(client, capsys, tmp_path, api_settings):
+    export = write_export(tmp_path / "old.csv", export_rows(23))
+    url = api_settings.database_url
+    code, out, err = run(
+        "import", str(export), "--keep-labels", "--batch-size", "5", "--json", "--database-url",
+        url, capsys=capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out) | {"seconds": 0, "tickets_per_second": 0} == {
+        "rows": 23, "imported": 23, "already_there": 0, "bad_rows": 0, "bad": [],
+        "seconds": 0, "tickets_per_second": 0,
+    }  # fmt: skip
+    tickets = imported(client)
+    assert len(tickets) == 23
+    first = tickets[0]
+    assert first["title"] == "Demande 0 : imprimante"
+    assert first["department"] == "IT" and first["status"] == "open"
+    assert first["created_at"].startswith("2023-01-01T10:00:00")
+    assert {t["status"] for t in tickets} == {"open", "closed", "resolved", "in_progress"}
+    assert client.get("/tickets", params={"q": "imprimante"}).json()["total"] == 23
+    events = client.get(f"/tickets/{first['id']}/events").json()["items"]
+    assert [e["kind"] for e in events] == ["created"]
+    again = run("import", str(export), "--keep-labels", "--database-url", url, capsys=capsys)
+    assert again[0] == 0 and "imported 0 tickets" in again[1] and "23 already there" in again[1]
+    assert len(imported(client)) == 23
+    models = client.app.state.service.models
+    with models.database.connection_context():
+        from ticketbot.api.learning import database_examples
+
+        sources = {e.source for e in database_examples(models, include_confirmed=False)}
+    assert sources == {"imported"}
+
+
+def test_import_reports_bad_rows_with_their_line_numbers(client, capsys, tmp_path, api_settings):
+    rows = export_rows(3) + [
+        ["", "no title", "IT", "open", "", "B-1"],
+        ["Titre", "", "IT", "archived", "", "B-2"],
+        ["Titre", "", "IT", "open", "yesterday", "B-3"],
+        ["Titre", "", "", "open", "", "B-4"],
+        ["Doublon", "", "IT", "open", "", "OLD-1"],
+    ]
+    export = write_export(tmp_path / "bad.csv", rows)
+    code, out, err = run(
+        "import", str(export), "--keep-labels", "--database-url", api_settings.database_url,
+        capsys=capsys,
+    )  # fmt: skip
+    assert code == 0
+    assert "imported 3 tickets" in out and "5 bad rows skipped" in out
+    for line, problem in [
+        (5, "no title"),
+        (6, "status 'archived'"),
+        (7, "created_at 'yesterday'"),
+        (8, "no department"),
+        (9, "external_id 'OLD-1' repeated"),
+    ]:
+        assert f"line {line}: {problem}" in err
+    assert "Traceback" not in err
+
+
+def test_a_crashed_import_leaves_whole_batches_and_a_rerun_finishes(
+    client, capsys, tmp_path, api_settings, monkeypatch
+):
+    from ticketbot.api import importer
+
+    export = write_export(tmp_path / "big.csv", export_rows(17))
+    real = importer._insert
+    calls = {"n": 0}
+
+    def crash_on_the_third_batch(database, model, values):
+        if model._meta.table_name == "ticket":
+            calls["n"] += 1
+            if calls["n"] == 3:
+                real(database, model, values)  # half written...
+                raise OSError(5, "Input/output error")  # ...then the disk fails
+        real(database, model, values)
+
+    monkeypatch.setattr(importer, "_insert", crash_on_the_third_batch)
+    code, _, err = run(
+        "import", str(export), "--keep-labels", "--batch-size", "5", "--database-url",
+        api_settings.database_url, capsys=capsys,
+    )  # fmt: skip
+    assert code == 1 and "Input/output error" in err
+    assert len(imported(client)) == 10  # two whole batches, nothing of the third
+    monkeypatch.setattr(importer, "_insert", real)
+    code, out, _ = run(
+        "import", str(export), "--keep-labels", "--database-url", api_settings.database_url,
+        capsys=capsys,
+    )  # fmt: skip
+    assert code == 0 and "imported 7 tickets" in out and "10 already there" in out
+    assert sorted(int(t["title"].split()[1]) for t in imported(client)) == list(range(17))
+
+
+def test_import_routes_when_asked_and_maps_columns(client, capsys, tmp_path, api_settings):
+    export = write_export(
+        tmp_path / "jira.csv",
+        [["Le VPN ne marche plus", "erreur 809", "JIRA-1"], ["Fiche de paie fausse", "", "JIRA-2"]],
+        header=["Summary", "Body", "Key"],
+    )
+    code, out, err = run(
+        "import", str(export), "--route", "--column", "title=summary", "--column",
+        "description=BODY", "--column", "external_id=Key", "--database-url",
+        api_settings.database_url, capsys=capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    routed = {t["title"]: t for t in imported(client)}
+    assert routed["Le VPN ne marche plus"]["department"] == "IT"
+    assert routed["Fiche de paie fausse"]["department"] == "HR"
+    version = client.get("/health").json()["model_version"]
+    assert {t["model_version"] for t in routed.values()} == {version}
+    code, _, err = run(
+        "import", str(export), "--route", "--database-url", api_settings.database_url,
+        capsys=capsys,
+    )  # fmt: skip
+    assert code == 1 and "no title column" in err and "--column title=NAME" in err
+
+
+def test_an_upgraded_database_is_searchable(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from tests.support import REPO
+    from ticketbot.api.app import create_app
+    from ticketbot.api.settings import Settings
+
+    copy = tmp_path / "old.db"
+    shutil.copy(REPO / "tests" / "fixtures" / "release_0_2" / "tickets.db", copy)
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{copy}"))) as client:
+        client.headers["Authorization"] = f"Bearer {new_key(client, 'admin')}"
+        found = client.get("/tickets", params={"q": "ecran noir"}).json()["items"]
+        assert [t["title"] for t in found] == ["Écran noir au démarrage"]
