@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import peewee
 from playhouse import db_url
+from playhouse.pool import PooledSqliteDatabase
 
 from ticketbot.api.settings import Settings
 
@@ -18,8 +20,9 @@ class DatabaseConfigError(Exception):
 def connect_database(settings: Settings) -> peewee.Database:
     """A Peewee database for ``settings.database_url`` (not connected yet).
 
-    SQLite runs in WAL mode with a busy timeout and foreign keys on; PostgreSQL goes through a
-    connection pool, since every request opens and closes its connection.
+    SQLite runs in WAL mode with a busy timeout and foreign keys on; both engines go through a
+    connection pool, since every request opens and closes its connection (see
+    :class:`SqlitePool` for SQLite's reason).
     """
     url = settings.database_url
     scheme = url.split(":", 1)[0].lower()
@@ -50,8 +53,12 @@ def _sqlite(url: str, settings: Settings) -> peewee.Database:
             "e.g. sqlite:///tickets.db"
         )
     Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    return peewee.SqliteDatabase(
+    return SqlitePool(
         str(Path(path).expanduser()),
+        max_connections=None,
+        stale_timeout=300,
+        # A pooled connection serves one thread at a time, not always the one that opened it.
+        check_same_thread=False,
         pragmas={
             "journal_mode": "wal",
             "busy_timeout": settings.sqlite_busy_timeout_ms,
@@ -63,6 +70,44 @@ def _sqlite(url: str, settings: Settings) -> peewee.Database:
         # other (busy timeout) instead of failing on a read-to-write lock upgrade.
         lock_type="IMMEDIATE",
     )
+
+
+class SqlitePool(PooledSqliteDatabase):
+    """SQLite connections kept open between requests.
+
+    Closing the last connection to a WAL database checkpoints it: about 1 ms per request,
+    measured, on a path that takes 3 ms. A pooled connection to a file deleted or replaced
+    since it was opened is discarded, so a new one opens the file the path names now.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._files: dict[int, tuple[int, int] | None] = {}
+
+    def _file(self) -> tuple[int, int] | None:
+        try:
+            found = os.stat(self.database)
+        except OSError:
+            return None
+        return (found.st_dev, found.st_ino)
+
+    def _connect(self):
+        connection = super()._connect()
+        self._files.setdefault(self.conn_key(connection), self._file())
+        return connection
+
+    def _is_closed(self, connection) -> bool:
+        if super()._is_closed(connection):
+            return True
+        opened = self._files.get(self.conn_key(connection))
+        if opened is None or opened != self._file():
+            self._close_raw(connection)
+            return True
+        return False
+
+    def _close_raw(self, connection) -> None:
+        self._files.pop(self.conn_key(connection), None)
+        super()._close_raw(connection)
 
 
 def close_database(database: peewee.Database) -> None:

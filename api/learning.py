@@ -79,8 +79,9 @@ def database_examples(models: BoundModels, include_confirmed: bool) -> list[Exam
         last[row.ticket_id] = row
     examples: list[tuple[Any, Example]] = []
     if last:
+        corrected = correction.select(correction.ticket).distinct()
         for row in ticket.select(ticket.id, ticket.title, ticket.description).where(
-            ticket.id.in_(list(last))
+            ticket.id.in_(corrected)
         ):
             fix = last[row.id]
             text = ticket_text(row.title, row.description)
@@ -219,11 +220,18 @@ def train_from_database(
     manifest["data"]["include_confirmed"] = include_confirmed
     manifest["data"]["sha256"] = data_sha256(texts, labels)
     manifest["parent"] = active.version
+    data_part = [e for e in rows.held_out if e.source in FILE_SOURCES]
     manifest["held_out"] = {
         **rows.slice,
         "rows": len(rows.held_out),
         "accuracy": accuracy(candidate, rows.held_out),
-        "compared_with": {"version": active.version, "accuracy": accuracy(active, rows.held_out)},
+        "data_rows": len(data_part),
+        "data_accuracy": accuracy(candidate, data_part),
+        "compared_with": {
+            "version": active.version,
+            "accuracy": accuracy(active, rows.held_out),
+            "data_accuracy": accuracy(active, data_part),
+        },
     }
     payload, full = model_payload(model, manifest)
     return payload, full, DepartmentClassifier(model, full)
@@ -252,10 +260,16 @@ def held_out_examples(models: BoundModels, manifest: dict[str, Any]) -> list[Exa
     return examples
 
 
+FILE_SOURCES = ("bundled", "data")
+
+
 def compare_on_held_out(
     models: BoundModels, candidate: DepartmentClassifier, active: DepartmentClassifier
 ) -> dict[str, Any]:
-    """Both models on the candidate's held-out slice: ``candidate``, ``active``, ``rows``.
+    """Both models on the candidate's held-out slice: ``rows``, ``candidate``, ``active``
+    for the whole slice, and ``data_rows``, ``data_candidate``, ``data_active`` for its part
+    drawn from the training file (the held-out corrections are the active model's own
+    mistakes: on them it is wrong by construction, so the file's part is compared apart).
     Falls back to the figures measured at training when the slice cannot be rebuilt and the
     active version is the one compared then."""
     examples = held_out_examples(models, candidate.manifest)
@@ -263,14 +277,31 @@ def compare_on_held_out(
     if examples is None:
         compared = recorded.get("compared_with") or {}
         if compared.get("version") != active.version:
-            return {"rows": 0, "candidate": None, "active": None}
+            return {"rows": 0, "candidate": None, "active": None, "data_rows": 0}
         return {
             "rows": recorded.get("rows", 0),
             "candidate": recorded.get("accuracy"),
             "active": compared.get("accuracy"),
+            "data_rows": recorded.get("data_rows", 0),
+            "data_candidate": recorded.get("data_accuracy"),
+            "data_active": compared.get("data_accuracy"),
         }
+    data = [e for e in examples if e.source in FILE_SOURCES]
     return {
         "rows": len(examples),
         "candidate": accuracy(candidate, examples),
         "active": accuracy(active, examples),
+        "data_rows": len(data),
+        "data_candidate": accuracy(candidate, data),
+        "data_active": accuracy(active, data),
     }
+
+
+def worse(figures: dict[str, Any], margin: float = MAX_REGRESSION) -> str | None:
+    """Where the candidate is worse than the active model by more than ``margin`` (the
+    whole slice or its file part), or None."""
+    for part, name in (("", "held-out slice"), ("data_", "part of it from the training file")):
+        new, old = figures.get(f"{part}candidate"), figures.get(f"{part}active")
+        if new is not None and old is not None and new < old - margin:
+            return f"{name}: {new:.4f} against {old:.4f}"
+    return None

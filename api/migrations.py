@@ -170,9 +170,7 @@ def _to_3(models: BoundModels) -> None:
     for row in event.select().where(event.kind == "changed").order_by(event.at, event.id):
         if (row.data or {}).get("field") != "department":
             continue
-        current = (
-            ticket.select(*_COLUMNS_OF_2(ticket)).where(ticket.id == row.ticket_id).first()
-        )
+        current = ticket.select(*_COLUMNS_OF_2(ticket)).where(ticket.id == row.ticket_id).first()
         if current is None:
             continue
         rows.append(

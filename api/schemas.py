@@ -194,11 +194,11 @@ class TicketPage(BaseModel):
     items: list[TicketOut] = Field(description="Tickets on this page")
     total: int = Field(
         ge=0,
-        description="Number of tickets matching the filters: exact up to 10,000; above, "
-        "10,000 with total_exact false",
+        description="Number of tickets matching the filters: exact up to 1,000; above, "
+        "1,000 with total_exact false",
     )
     total_exact: bool = Field(
-        default=True, description="False when there are more than 10,000 (total is then 10,000)"
+        default=True, description="False when there are more than 1,000 (total is then 1,000)"
     )
     limit: int = Field(ge=1, le=100, description="Page size asked for")
     offset: int = Field(ge=0, description="Number of matching tickets skipped")

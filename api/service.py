@@ -12,6 +12,7 @@ import peewee
 from fastapi import Request
 
 from ticketbot.api.classifier import DepartmentClassifier
+from ticketbot.api.db import SqlitePool
 from ticketbot.api.keys import KeyStore
 from ticketbot.api.models import BoundModels, missing_table
 from ticketbot.api.notify import EventNotifier
@@ -72,6 +73,10 @@ class Service:
         written and rolled back)."""
         for attempt in range(2):
             try:
+                if isinstance(self.database, SqlitePool):
+                    # A connection kept open still writes to a file made read-only since:
+                    # the probe opens its own, as the next requests' would have to.
+                    self.database.close_idle()
                 with self.database.connection_context():
                     self._probe()
                 return None

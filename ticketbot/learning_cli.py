@@ -82,7 +82,9 @@ def run_train_from_database(args: argparse.Namespace) -> int:
     compared = held["compared_with"]
     print(
         f"  held-out slice ({held['rows']} rows: {held['rule']}): new {_figure(held['accuracy'])}"
-        f", active {compared['version']} {_figure(compared['accuracy'])}"
+        f", active {compared['version']} {_figure(compared['accuracy'])}; its "
+        f"{held['data_rows']} rows from the training file: new {_figure(held['data_accuracy'])}"
+        f", active {_figure(compared['data_accuracy'])}"
     )
     print(f"  switch to it: ticketbot models activate {manifest['version']}")
     return EXIT_OK
@@ -180,7 +182,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_activate(args: argparse.Namespace) -> int:
-    from ticketbot.api.learning import MAX_REGRESSION, compare_on_held_out
+    from ticketbot.api.learning import MAX_REGRESSION, compare_on_held_out, worse
     from ticketbot.ml.store import ModelError
 
     RegistryError = _registry_errors()
@@ -200,21 +202,19 @@ def run_activate(args: argparse.Namespace) -> int:
                 "their departments. Add --force to activate it anyway."
             )
         figures = compare_on_held_out(models, candidate, active)
-        worse = (
-            figures["candidate"] is not None
-            and figures["active"] is not None
-            and figures["candidate"] < figures["active"] - MAX_REGRESSION
-        )
         if figures["rows"]:
             print(
                 f"held-out slice ({figures['rows']} rows): {candidate.version} "
                 f"{_figure(figures['candidate'])}, active {active.version} "
-                f"{_figure(figures['active'])}"
+                f"{_figure(figures['active'])}; its {figures['data_rows']} rows from the "
+                f"training file: {_figure(figures.get('data_candidate'))} against "
+                f"{_figure(figures.get('data_active'))}"
             )
-        if worse and not args.force:
+        regression = worse(figures)
+        if regression and not args.force:
             raise CommandError(
                 f"{candidate.version} is worse than the active model by more than "
-                f"{MAX_REGRESSION:.0%} on its held-out slice; add --force to activate it anyway"
+                f"{MAX_REGRESSION:.0%} on its {regression}; add --force to activate it anyway"
             )
         registry.activate(candidate.version, args.by)
     print(

@@ -49,6 +49,8 @@ ETAG_HEADER = {
     }
 }
 Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority"]
+
+
 def _with_etag(response: Response, row) -> TicketOut:
     response.headers["ETag"] = lifecycle.etag(row)
     return ticket_out(row)

@@ -346,3 +346,16 @@ def test_learning_commands_say_what_is_wrong(desk, capsys, args, message):
     assert code == 1
     assert message in err
     assert "Traceback" not in err
+
+
+def test_the_quality_gate_looks_at_the_training_files_part_apart():
+    """Held-out corrections are the active model's own mistakes: a candidate better on the
+    whole slice thanks to them is still refused when it is worse on the file's part."""
+    from ticketbot.api.learning import worse
+
+    fine = {"candidate": 0.95, "active": 0.955, "data_candidate": 0.96, "data_active": 0.965}
+    assert worse(fine) is None
+    hidden = {"candidate": 0.96, "active": 0.90, "data_candidate": 0.93, "data_active": 0.96}
+    assert worse(hidden) == "part of it from the training file: 0.9300 against 0.9600"
+    overall = {"candidate": 0.88, "active": 0.90, "data_candidate": None, "data_active": None}
+    assert worse(overall) == "held-out slice: 0.8800 against 0.9000"

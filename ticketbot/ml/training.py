@@ -241,7 +241,9 @@ def build_classifier(spec: TrainingSpec, rows: int) -> Any:
     if spec.model == "linear_svm":
         from sklearn.svm import LinearSVC
 
-        return LinearSVC(C=C, class_weight=spec.class_weight, max_iter=spec.max_iter)
+        return LinearSVC(
+            C=C, class_weight=spec.class_weight, max_iter=spec.max_iter, random_state=spec.seed
+        )
     if spec.model == "logistic":
         from sklearn.linear_model import LogisticRegression
 
