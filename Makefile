@@ -71,6 +71,9 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.api_throughput
 	$(BIN)/python -m bench.shell_startup
 	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.learning_loop
+	$(BIN)/python -m bench.model_switch
+	$(BIN)/python -m bench.scale
 
 lint: $(TEST_STAMP)
 	$(BIN)/python -m pip install --quiet ruff

@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 
 import ticketbot
 from ticketbot.api.classifier import DepartmentClassifier
+from ticketbot.api.conversations import Conversations
 from ticketbot.api.db import close_database, connect_database, describe
 from ticketbot.api.errors import install_error_handlers
 from ticketbot.api.limits import BodySizeLimit, HeadAsGet
@@ -19,8 +20,9 @@ from ticketbot.api.models import bind_models
 from ticketbot.api.notify import EventNotifier, listeners
 from ticketbot.api.observability import Metrics, RequestLog
 from ticketbot.api.registry import ActiveModelWatcher, Registry
-from ticketbot.api.routes import audit, classify, health, tickets
+from ticketbot.api.routes import audit, classify, conversations, health, pages, tickets
 from ticketbot.api.routes import metrics as metrics_route
+from ticketbot.api.routes.conversations import BotFactory
 from ticketbot.api.service import Service
 from ticketbot.api.settings import Settings
 
@@ -90,6 +92,11 @@ def create_app(
         app.state.model_watcher = watcher
         log.info("department model %s", service.classifier.version)
         app.state.service = service
+        app.state.conversations = Conversations(
+            max_conversations=settings.max_conversations,
+            idle_seconds=settings.conversation_idle_seconds,
+        )
+        app.state.bot_factory = BotFactory(plugins)
         notifier.start()
         try:
             yield
@@ -112,6 +119,8 @@ def create_app(
     app.include_router(tickets.router)
     app.include_router(audit.router)
     app.include_router(classify.router)
+    app.include_router(conversations.router)
+    pages.install(app)
     app.include_router(health.router)
     app.include_router(metrics_route.router)
     return app

@@ -27,13 +27,14 @@ PROBLEM_TITLES = {
     403: ("forbidden", "Not allowed for this API key"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
-    409: ("conflict", "Not allowed in the ticket's current state"),
+    409: ("conflict", "Not allowed in the current state"),
     412: ("precondition-failed", "The ticket changed since it was read"),
     413: ("payload-too-large", "Request body too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("validation-error", "Invalid request"),
     500: ("internal-error", "Internal server error"),
     503: ("service-unavailable", "Service unavailable"),
+    504: ("timeout", "The answer took too long"),
 }
 
 

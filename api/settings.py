@@ -42,6 +42,17 @@ class Settings(BaseSettings):
         description="How often each API process checks the database for a newly activated "
         "department model version (`ticketbot models activate`)",
     )
+    max_conversations: int = Field(
+        default=1000,
+        ge=1,
+        description="Conversations one API process keeps (POST /conversations); the least "
+        "recently used idle one goes first",
+    )
+    conversation_idle_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        description="A conversation without a message for this long expires",
+    )
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     sqlite_synchronous: str = Field(
         default="FULL",

@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in (
         _add_shell,
+        _add_web,
         _add_serve,
         _add_train,
         _add_classify,
@@ -472,6 +473,51 @@ def _run_shell(args: argparse.Namespace) -> int:
     from ticketbot.shell import run_shell
 
     return run_shell(api_url=args.api_url, model=args.model)
+
+
+def _add_web(commands: Any) -> None:
+    web = commands.add_parser(
+        "web",
+        help="the chat page in your browser, on the embedded default",
+        description="Run the ticket API on this machine (the default SQLite database, as "
+        "`ticketbot shell` does) and open its /chat page signed in as the local user: the URL "
+        "it prints carries the local key after '#', which the page keeps for its tab only "
+        "(never sent in a URL to the server). /agent is the review queue for agent keys. "
+        "Ctrl-C stops it.",
+    )
+    web.add_argument("--port", type=_port, default=None, help="port (default: a free one)")
+    web.add_argument(
+        "--no-browser", action="store_true", help="print the URL without opening a browser"
+    )
+    web.set_defaults(handler=_run_web)
+
+
+def _run_web(args: argparse.Namespace) -> int:
+    import time
+    import webbrowser
+
+    from ticketbot.paths import data_dir
+    from ticketbot.server import EmbeddedServer
+
+    embedded = EmbeddedServer(_api_settings(), key_file=data_dir() / "api-key")
+    embedded.bind(args.port or 0)
+    embedded.start()
+    if not embedded.wait_ready(timeout=60):
+        raise CommandError(f"the ticket API could not start: {embedded.error or 'timed out'}")
+    url = f"{embedded.url}/chat#key={embedded.api_key}"
+    print(f"ticketbot is at {embedded.url}/chat (agents: {embedded.url}/agent)")
+    print(f"open, signed in as the local user: {url}")
+    print("Ctrl-C stops it.", flush=True)
+    if not args.no_browser:
+        webbrowser.open(url)
+    try:
+        while embedded._thread is not None and embedded._thread.is_alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print()
+    finally:
+        embedded.stop()
+    return EXIT_OK
 
 
 # -- plugins ---------------------------------------------------------------------------------

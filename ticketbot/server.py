@@ -152,11 +152,20 @@ class EmbeddedServer:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
 
-    def bind(self) -> str:
-        """Reserve a free loopback port; returns the URL the API will answer on."""
+    def bind(self, port: int = 0) -> str:
+        """Reserve a loopback port (``0``: a free one); returns the URL the API will answer
+        on. :class:`ServeError` when the port is taken."""
         if self._socket is None:
             self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self._socket.bind(("127.0.0.1", 0))
+            try:
+                self._socket.bind(("127.0.0.1", port))
+            except OSError as error:
+                self._socket.close()
+                self._socket = None
+                raise ServeError(
+                    f"port {port} on 127.0.0.1 is taken ({error.strerror}); choose another "
+                    "with --port, or leave it out for a free one"
+                ) from None
             self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
         return self.url
 
