@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
-import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,12 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ticketbot.api.bulk import insert_many
 from ticketbot.api.classifier import DepartmentClassifier
 from ticketbot.api.lifecycle import STATUSES
 from ticketbot.api.models import (
     BoundModels,
-    JSONTextField,
-    UTCDateTimeField,
     search_key,
     utc_now,
 )
@@ -328,8 +326,8 @@ def _write(models: BoundModels, values: list[dict[str, Any]], report: Report) ->
             return
         for number, v in zip(_new_ids(models.database, ticket, len(values)), values, strict=True):
             v["id"] = number
-        _insert(models.database, ticket, values)
-        _insert(
+        insert_many(models.database, ticket, values)
+        insert_many(
             models.database,
             event,
             [
@@ -372,48 +370,6 @@ def _new_ids(database: Any, model: Any, count: int) -> list[int]:
     ).fetchone()[0]
     start = (highest or 0) + 1
     return list(range(start, start + count))
-
-
-def _insert(database: Any, model: Any, values: list[dict[str, Any]]) -> None:
-    """Insert rows in bulk: PostgreSQL's COPY, SQLite's executemany (Peewee's query builder
-    costs more than the database itself on bulk inserts)."""
-    import peewee
-
-    names = list(values[0])
-    fields = [model._meta.fields[name] for name in names]
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    # Only the fields whose stored form differs (dates, JSON) go through their converter.
-    convert = [
-        f.db_value if isinstance(f, (UTCDateTimeField, JSONTextField)) else None for f in fields
-    ]
-    rows = [
-        tuple(v[n] if c is None else c(v[n]) for c, n in zip(convert, names, strict=True))
-        for v in values
-    ]
-    table = model._meta.table_name
-    if isinstance(database, peewee.PostgresqlDatabase):
-        buffer = io.StringIO()
-        buffer.writelines(",".join(map(_copy_cell, row)) + "\n" for row in rows)
-        buffer.seek(0)
-        database.cursor().copy_expert(
-            f"COPY \"{table}\" ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
-        )
-        return
-    marks = ", ".join("?" for _ in fields)
-    database.cursor().executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
-
-
-def _copy_cell(value: Any) -> str:
-    """One value in COPY's CSV: NULL unquoted, every text quoted (so "\\N" stays text)."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return '"' + str(value).replace('"', '""') + '"'
 
 
 def existing(database: Any, model: Any, key: str, wanted: list[Any]) -> dict[Any, int]:

@@ -135,21 +135,15 @@ def matches(header: str, ticket: Any) -> bool:
 # -- creation and deletion -------------------------------------------------------------------
 
 
-def record_created(models: BoundModels, ticket: Any, by: str | None) -> None:
-    """The first event of a ticket's history: what the classifier decided."""
-    models.event.create(
-        ticket=ticket.id,
-        kind="created",
-        data={
-            "department": ticket.department,
-            "confidence": ticket.confidence,
-            "ranking": ticket.ranking,
-            "needs_review": ticket.needs_review,
-            "model_version": ticket.model_version,
-        },
-        by=by,
-        at=ticket.created_at,
-    )
+def routing_of(routing: Any) -> dict[str, Any]:
+    """The data of a ``created`` event: what the classifier decided (a routing or a ticket)."""
+    return {
+        "department": routing.department,
+        "confidence": routing.confidence,
+        "ranking": routing.ranking,
+        "needs_review": routing.needs_review,
+        "model_version": routing.model_version,
+    }
 
 
 def delete(models: BoundModels, caller: Principal, ticket_id: int) -> datetime:

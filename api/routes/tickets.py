@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ticketbot.api import lifecycle, listing, search
 from ticketbot.api.auth import Caller, CanCreate, CanDelete
+from ticketbot.api.bulk import insert_one
 from ticketbot.api.classifier import Routing
 from ticketbot.api.errors import problem_responses
 from ticketbot.api.keys import Principal
@@ -85,29 +86,44 @@ async def create_ticket(
 
 
 def _store(service: Service, body: TicketCreate, routing: Routing, caller: Principal):
-    """Insert the routed ticket and its first event (runs in the thread pool)."""
+    """Insert the routed ticket and its first event (runs in the thread pool).
+
+    Everything is computed before the write lock is taken, and both rows go in with prepared
+    statements (:mod:`ticketbot.api.bulk`): the lock is held for the database's own work.
+    """
     database = service.database
     models = service.models
     now = utc_now()
+    values = {
+        "title": body.title,
+        "description": body.description,
+        "department": routing.department,
+        "predicted_department": routing.department,
+        "confidence": routing.confidence,
+        "ranking": routing.ranking,
+        "needs_review": routing.needs_review,
+        "model_version": routing.model_version,
+        "status": "open",
+        "priority": "normal",
+        "search_text": search_key(f"{body.title}\n{body.description}"),
+        "created_by": caller.key_id,
+        "created_at": now,
+        "updated_at": now,
+        "revision": 1,
+    }
+    event = {
+        "kind": "created",
+        "data": lifecycle.routing_of(routing),
+        "by": caller.name,
+        "at": now,
+        "internal": False,
+    }
     with database.connection_context():
         service.ensure_schema()
         with service.write_lock, database.atomic():
-            ticket = models.ticket.create(
-                title=body.title,
-                description=body.description,
-                department=routing.department,
-                predicted_department=routing.department,
-                confidence=routing.confidence,
-                ranking=routing.ranking,
-                needs_review=routing.needs_review,
-                model_version=routing.model_version,
-                status="open",
-                search_text=search_key(f"{body.title}\n{body.description}"),
-                created_by=caller.key_id,
-                created_at=now,
-                updated_at=now,
-            )
-            lifecycle.record_created(models, ticket, caller.name)
+            number = insert_one(database, models.ticket, values)
+            insert_one(database, models.event, {"ticket": number, **event})
+    ticket = models.ticket(id=number, assignee=None, external_id=None, labelled_by=None, **values)
     ticket.creator = caller.name
     return ticket
 

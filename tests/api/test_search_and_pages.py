@@ -266,7 +266,7 @@ def test_a_crashed_import_leaves_whole_batches_and_a_rerun_finishes(
     from ticketbot.api import importer
 
     export = write_export(tmp_path / "big.csv", export_rows(17))
-    real = importer._insert
+    real = importer.insert_many
     calls = {"n": 0}
 
     def crash_on_the_third_batch(database, model, values):
@@ -277,14 +277,14 @@ def test_a_crashed_import_leaves_whole_batches_and_a_rerun_finishes(
                 raise OSError(5, "Input/output error")  # ...then the disk fails
         real(database, model, values)
 
-    monkeypatch.setattr(importer, "_insert", crash_on_the_third_batch)
+    monkeypatch.setattr(importer, "insert_many", crash_on_the_third_batch)
     code, _, err = run(
         "import", str(export), "--keep-labels", "--batch-size", "5", "--database-url",
         api_settings.database_url, capsys=capsys,
     )  # fmt: skip
     assert code == 1 and "Input/output error" in err
     assert len(imported(client)) == 10  # two whole batches, nothing of the third
-    monkeypatch.setattr(importer, "_insert", real)
+    monkeypatch.setattr(importer, "insert_many", real)
     code, out, _ = run(
         "import", str(export), "--keep-labels", "--database-url", api_settings.database_url,
         capsys=capsys,
