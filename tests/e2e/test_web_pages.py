@@ -177,3 +177,30 @@ def test_a_requester_key_cannot_open_the_review_queue(browser, tmp_path):
             "a requester was let into /agent",
         )
         assert not browser.find_element(By.ID, "queue-section").is_displayed()
+
+
+def test_the_chat_works_on_a_phone_by_keyboard_alone(browser, tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.set_window_size(390, 844)  # a phone's viewport
+    with ServerProcess(f"sqlite:///{tmp_path / 'phone.db'}") as server:
+        key = server.create_key("requester", "kim")
+        browser.get(f"{server.url}/chat")
+        keyboard = ActionChains(browser)
+        keyboard.send_keys(Keys.TAB).perform()
+        assert browser.switch_to.active_element.get_attribute("id") == "key"
+        keyboard.send_keys(key, Keys.ENTER).perform()
+        wait_for(browser, lambda d: d.find_element(By.ID, "chat").is_displayed(), "no chat")
+        wait_for(
+            browser,
+            lambda d: d.switch_to.active_element.get_attribute("id") == "message",
+            "the message box does not get the focus after signing in",
+        )
+        ActionChains(browser).send_keys("Mon écran reste noir au démarrage", Keys.ENTER).perform()
+        wait_for(browser, lambda d: bot_replies(d), "no answer")
+        assert "créé" in bot_replies(browser)[-1]
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth"
+        ), "the page scrolls sideways on a phone"
