@@ -3,7 +3,9 @@
 For SQLite, and for PostgreSQL when reachable: two `ticketbot serve` processes on one fresh
 database, a version trained with `ticketbot train department --from-database` (after a few
 agent corrections), then 8 clients (4 per server) posting tickets for the whole run while
-`ticketbot models activate` switches the version. Reported per database: requests, errors,
+the version is activated: once with `ticketbot models activate`, once by writing the same
+activation row from the bench (the servers' side of the switch alone, without the command's
+own CPU on the same cores). Reported per database and way: requests, errors,
 the seconds until each server answered with the new version, and latency (p50 / p99 / max)
 in three windows: the steady state before the activation, the switch (from the activation
 until both servers switched, plus one second), and after.
@@ -60,7 +62,23 @@ def _request(url: str, key: str, method: str = "GET", body: dict | None = None) 
         return json.loads(answer.read() or b"{}")
 
 
-def measure(database_url: str, tmp: Path) -> dict:
+def _activate_directly(database_url: str, version: str) -> None:
+    """The activation row the command writes, written by this process (no command start-up
+    or held-out measurement on the machine's cores during the window)."""
+    from ticketbot.api.db import close_database, connect_database
+    from ticketbot.api.models import bind_models
+    from ticketbot.api.registry import Registry
+    from ticketbot.api.settings import Settings
+
+    models = bind_models(connect_database(Settings(database_url=database_url)))
+    try:
+        with models.database.connection_context():
+            Registry(models).activate(version, "bench")
+    finally:
+        close_database(models.database)
+
+
+def measure(database_url: str, tmp: Path, direct: bool) -> dict:
     import requests
 
     key = create_key(database_url)
@@ -121,7 +139,10 @@ def measure(database_url: str, tmp: Path) -> dict:
             thread.start()
         time.sleep(BEFORE)
         activated = time.perf_counter()
-        _ticketbot("models", "activate", version, "--database-url", database_url)
+        if direct:
+            _activate_directly(database_url, version)
+        else:
+            _ticketbot("models", "activate", version, "--database-url", database_url)
         switched: dict[str, float] = {}
         while len(switched) < len(urls) and time.perf_counter() - activated < 30:
             for url in urls:
@@ -174,9 +195,12 @@ def main() -> None:
         if why_not is None:
             kinds.append("postgresql")
         for kind in kinds:
-            with scratch_database(kind, "switch", tmp, args.postgres_url) as url:
-                results[kind] = measure(url, tmp)
-                print(kind, json.dumps(results[kind]), flush=True)
+            for how, direct in (("the command", False), ("a row written directly", True)):
+                name = "switch-direct" if direct else "switch-command"
+                with scratch_database(kind, name, tmp, args.postgres_url) as url:
+                    name = f"{kind}, activated by {how}"
+                    results[name] = measure(url, tmp, direct)
+                    print(name, json.dumps(results[name]), flush=True)
     lines = [
         "| database | requests | errors | switched after (s, each server) | window | requests "
         "| p50 ms | p99 ms | max ms |",
@@ -201,9 +225,11 @@ def main() -> None:
         record(
             "Model switch under load",
             "`python -m bench.model_switch`: two `ticketbot serve` processes on one database, "
-            f"{2 * CLIENTS_PER_SERVER} clients posting tickets, `ticketbot models activate` "
-            f"in the middle (TICKETBOT_MODEL_POLL_SECONDS={POLL_SECONDS}). The switch window "
-            "runs from the start of `ticketbot models activate` until both servers answer with "
+            f"{2 * CLIENTS_PER_SERVER} clients posting tickets, an activation in the middle "
+            f"(TICKETBOT_MODEL_POLL_SECONDS={POLL_SECONDS}), measured twice per database. The "
+            "switch window "
+            "runs from the activation (`ticketbot models activate`, or the same activation row "
+            "written by the bench itself) until both servers answer with "
             "the new version, plus one second. The servers load a version ahead when it is "
             "stored, and at activation only check its hash and swap it in; the activate "
             "command itself (about 0.5 s of CPU: start-up, both models measured on the "
