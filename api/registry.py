@@ -207,9 +207,9 @@ class ActiveModelWatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def check(self) -> None:
+    def check(self, load_ahead: bool = True) -> None:
         """Apply the newest activation if it changed since the last check; load the newest
-        stored version ahead."""
+        stored version ahead (unless ``load_ahead`` is false)."""
         try:
             with self.database.connection_context():
                 latest = self.registry.latest_activation()
@@ -221,7 +221,8 @@ class ActiveModelWatcher:
         if latest is not None and latest.id != self._seen:
             self._seen = latest.id
             self._switch(latest)
-        self._load_ahead(stored)
+        if load_ahead:
+            self._load_ahead(stored)
 
     def _switch(self, latest: Activation) -> None:
         try:
@@ -263,8 +264,9 @@ class ActiveModelWatcher:
         self._ahead = (stored[0], stored[1], classifier)
 
     def start(self) -> None:
-        """Check now, then every ``interval`` seconds in a daemon thread."""
-        self.check()
+        """Apply the active version now, then check every ``interval`` seconds in a daemon
+        thread (which also loads the newest stored version ahead: not on the start-up path)."""
+        self.check(load_ahead=False)
         self._thread = threading.Thread(target=self._run, name="model-watcher", daemon=True)
         self._thread.start()
 

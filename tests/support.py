@@ -45,6 +45,33 @@ def ticketbot_command(*args: str) -> list[str]:
     return [str(script), *args]
 
 
+def ticketbot_db(*args: str, url: str) -> subprocess.CompletedProcess[str]:
+    """`ticketbot db ARGS --database-url URL`, its output captured."""
+    return subprocess.run(
+        ticketbot_command("db", *args, "--database-url", url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def upgrade_at_once(url: str, processes: int = 4) -> tuple[list[int], list[str]]:
+    """`ticketbot db upgrade` from several processes started together: their return codes,
+    and what each said ("upgraded" or "nothing"), sorted."""
+    started = [
+        subprocess.Popen(
+            ticketbot_command("db", "upgrade", "--database-url", url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    outputs = [process.communicate(timeout=120) for process in started]
+    said = sorted("upgraded" if "upgraded from" in out else "nothing" for out, _ in outputs)
+    return [process.returncode for process in started], said
+
+
 class ServerProcess:
     """A real ``ticketbot serve`` process on a free port."""
 

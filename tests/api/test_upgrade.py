@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support import REPO, free_port, ticketbot_command
+from tests.support import REPO, free_port, ticketbot_command, ticketbot_db, upgrade_at_once
 from ticketbot.api.app import create_app
 from ticketbot.api.migrations import LATEST
 from ticketbot.api.settings import Settings
@@ -99,15 +99,6 @@ def test_the_previous_release_database_opens_with_everything_in_it(engine, tmp_p
         assert new["id"] > max([t["id"] for t in expected["tickets"]] + expected["deleted"])
 
 
-def _db(*args: str, url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ticketbot_command("db", *args, "--database-url", url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def _counts(url: str) -> dict[str, int]:
     """Rows per table, read by the new code's models."""
     from ticketbot.api.db import close_database, connect_database
@@ -146,19 +137,19 @@ def _counts(url: str) -> dict[str, int]:
 def test_db_status_then_upgrade_by_hand(engine, tmp_path, request):
     postgres_url = request.getfixturevalue("postgres_url") if engine == "postgresql" else None
     url = _restored(engine, tmp_path, postgres_url)
-    status = _db("status", "--json", url=url)
+    status = ticketbot_db("status", "--json", url=url)
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout) == {
         "version": 1,
         "latest": LATEST,
         "pending": list(range(2, LATEST + 1)),
     }
-    assert "pending: 2" in _db("status", url=url).stdout
-    upgraded = _db("upgrade", url=url)
+    assert "pending: 2" in ticketbot_db("status", url=url).stdout
+    upgraded = ticketbot_db("upgrade", url=url)
     assert upgraded.returncode == 0, upgraded.stderr
     assert f"upgraded from schema version 1 to {LATEST}" in upgraded.stdout
-    assert json.loads(_db("status", "--json", url=url).stdout)["pending"] == []
-    again = _db("upgrade", url=url)
+    assert json.loads(ticketbot_db("status", "--json", url=url).stdout)["pending"] == []
+    again = ticketbot_db("upgrade", url=url)
     assert again.returncode == 0 and "nothing to do" in again.stdout
     tickets = len(EXPECTED[engine]["tickets"])
     assert _counts(url) == {
@@ -176,18 +167,8 @@ def test_db_status_then_upgrade_by_hand(engine, tmp_path, request):
 def test_processes_upgrading_at_once_migrate_once(engine, tmp_path, request):
     postgres_url = request.getfixturevalue("postgres_url") if engine == "postgresql" else None
     url = _restored(engine, tmp_path, postgres_url)
-    processes = [
-        subprocess.Popen(
-            ticketbot_command("db", "upgrade", "--database-url", url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(4)
-    ]
-    outputs = [process.communicate(timeout=120) for process in processes]
-    assert [process.returncode for process in processes] == [0] * 4, outputs
-    said = sorted("upgraded" if "upgraded from" in out else "nothing" for out, _ in outputs)
+    codes, said = upgrade_at_once(url)
+    assert codes == [0] * 4
     assert said == ["nothing"] * 3 + ["upgraded"]
     tickets = len(EXPECTED[engine]["tickets"])
     counts = _counts(url)
@@ -197,13 +178,13 @@ def test_processes_upgrading_at_once_migrate_once(engine, tmp_path, request):
 
 def test_an_empty_database_gets_the_latest_schema(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
-    assert json.loads(_db("status", "--json", url=url).stdout) == {
+    assert json.loads(ticketbot_db("status", "--json", url=url).stdout) == {
         "version": 0,
         "latest": LATEST,
         "pending": [LATEST],
     }
-    assert _db("upgrade", url=url).returncode == 0
-    assert json.loads(_db("status", "--json", url=url).stdout)["version"] == LATEST
+    assert ticketbot_db("upgrade", url=url).returncode == 0
+    assert json.loads(ticketbot_db("status", "--json", url=url).stdout)["version"] == LATEST
 
 
 @pytest.mark.parametrize(
@@ -212,7 +193,7 @@ def test_an_empty_database_gets_the_latest_schema(tmp_path):
 def test_a_database_newer_than_the_code_is_refused(engine, tmp_path, request):
     postgres_url = request.getfixturevalue("postgres_url") if engine == "postgresql" else None
     url = _restored(engine, tmp_path, postgres_url)
-    assert _db("upgrade", url=url).returncode == 0
+    assert ticketbot_db("upgrade", url=url).returncode == 0
     from ticketbot.api.db import close_database, connect_database
     from ticketbot.api.models import bind_models
 
@@ -222,7 +203,7 @@ def test_a_database_newer_than_the_code_is_refused(engine, tmp_path, request):
     close_database(models.database)
     before = _counts(url)
     for args in (("status",), ("upgrade",)):
-        refused = _db(*args, url=url)
+        refused = ticketbot_db(*args, url=url)
         assert refused.returncode == 1
         assert f"schema version {LATEST + 1}, newer than this ticketbot" in refused.stderr
         assert "Traceback" not in refused.stderr

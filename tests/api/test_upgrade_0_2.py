@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support import REPO, postgres_admin_url, ticketbot_command
+from tests.support import REPO, postgres_admin_url, ticketbot_db, upgrade_at_once
 from ticketbot.api.app import create_app
 from ticketbot.api.migrations import LATEST
 from ticketbot.api.settings import Settings
@@ -380,15 +380,6 @@ def test_after_the_upgrade_an_agent_changing_a_department_adds_a_correction(engi
         ]
 
 
-def _db(*args: str, url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ticketbot_command("db", *args, "--database-url", url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def _corrections_of(url: str) -> list[dict]:
     from ticketbot.api.db import close_database, connect_database
     from ticketbot.api.models import bind_models
@@ -402,35 +393,25 @@ def _corrections_of(url: str) -> list[dict]:
 
 def test_db_status_then_upgrade_by_hand(engine, old_url):
     expected = EXPECTED[engine]
-    status = _db("status", "--json", url=old_url)
+    status = ticketbot_db("status", "--json", url=old_url)
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout) == {
         "version": 2,
         "latest": LATEST,
         "pending": list(range(3, LATEST + 1)),
     }
-    upgraded = _db("upgrade", url=old_url)
+    upgraded = ticketbot_db("upgrade", url=old_url)
     assert upgraded.returncode == 0, upgraded.stderr
     assert f"upgraded from schema version 2 to {LATEST}" in upgraded.stdout
-    assert json.loads(_db("status", "--json", url=old_url).stdout)["pending"] == []
-    again = _db("upgrade", url=old_url)
+    assert json.loads(ticketbot_db("status", "--json", url=old_url).stdout)["pending"] == []
+    again = ticketbot_db("upgrade", url=old_url)
     assert again.returncode == 0 and "nothing to do" in again.stdout
     assert _corrections_of(old_url) == _expected_corrections(expected)
 
 
 def test_processes_upgrading_at_once_back_fill_once(engine, old_url):
     expected = EXPECTED[engine]
-    processes = [
-        subprocess.Popen(
-            ticketbot_command("db", "upgrade", "--database-url", old_url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(4)
-    ]
-    outputs = [process.communicate(timeout=120) for process in processes]
-    assert [process.returncode for process in processes] == [0] * 4, outputs
-    said = sorted("upgraded" if "upgraded from" in out else "nothing" for out, _ in outputs)
+    codes, said = upgrade_at_once(old_url)
+    assert codes == [0] * 4
     assert said == ["nothing"] * 3 + ["upgraded"]
     assert _corrections_of(old_url) == _expected_corrections(expected)
