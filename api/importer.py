@@ -31,6 +31,7 @@ from ticketbot.api.models import (
     search_key,
     utc_now,
 )
+from ticketbot.api.search import indexed_in_bulk
 
 FIELDS = ("title", "description", "department", "status", "created_at", "external_id")
 BATCH = 5000
@@ -324,9 +325,11 @@ def _write(models: BoundModels, values: list[dict[str, Any]], report: Report) ->
         report.already_there += len(there)
         if not values:
             return
-        for number, v in zip(_new_ids(models.database, ticket, len(values)), values, strict=True):
+        numbers = _new_ids(models.database, ticket, len(values))
+        for number, v in zip(numbers, values, strict=True):
             v["id"] = number
-        insert_many(models.database, ticket, values)
+        with indexed_in_bulk(models.database, ticket, numbers[0], numbers[-1]):
+            insert_many(models.database, ticket, values)
         insert_many(
             models.database,
             event,

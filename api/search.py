@@ -16,6 +16,7 @@ description ("imprim" finds "L'imprimante du 2e", "vpn erreur" finds "Erreur 809
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import peewee
 
@@ -39,6 +40,27 @@ _SQLITE_DDL = (
     "VALUES ('delete', old.id, old.search_text); "
     f"INSERT INTO {SQLITE_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
 )
+
+
+@contextmanager
+def indexed_in_bulk(database: peewee.Database, model: type[peewee.Model], first: int, last: int):
+    """Around a bulk insert of the tickets numbered ``first`` to ``last``, inside its
+    transaction: on SQLite the insert trigger is set aside and the batch indexed in one
+    statement afterwards (about 8 times cheaper than row by row). DDL is transactional in
+    SQLite and the transaction holds the write lock, so no other writer ever sees the
+    trigger missing; a rollback puts it back. PostgreSQL's index needs nothing."""
+    if isinstance(database, peewee.PostgresqlDatabase):
+        yield
+        return
+    database.execute_sql(f"DROP TRIGGER IF EXISTS {SQLITE_TABLE}_insert")
+    yield
+    table = model._meta.table_name
+    database.execute_sql(
+        f'INSERT INTO {SQLITE_TABLE}(rowid, search_text) SELECT id, search_text FROM "{table}" '
+        "WHERE id BETWEEN ? AND ?",
+        (first, last),
+    )
+    database.execute_sql(_SQLITE_DDL[1])
 
 
 def words(q: str) -> list[str]:
