@@ -76,8 +76,6 @@ class Conversation:
     id: str
     owner: int | None
     bot: Any
-    language: str
-    created_at: float = field(default_factory=time.time)
     last_active: float = field(default_factory=time.time)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     answers: queue.Queue = field(default_factory=queue.Queue)
@@ -132,7 +130,7 @@ class Conversations:
         """A new conversation for the key ``owner``, with the bot ``make_bot`` builds on its
         channel."""
         self.expire()
-        conversation = Conversation(uuid.uuid4().hex, owner, None, language)
+        conversation = Conversation(uuid.uuid4().hex, owner, None)
         conversation.bot = make_bot(WebChannel(conversation))
         conversation.bot.language = language
         with self._lock:

@@ -37,19 +37,13 @@ def active_classifier(registry: Any, settings: Any) -> Any:
     return registry.load(version, settings.review_threshold)
 
 
-def _registry_errors() -> Any:
-    from ticketbot.api.registry import RegistryError
-
-    return RegistryError
-
-
 # -- train department --from-database ------------------------------------------------------
 
 
 def run_train_from_database(args: argparse.Namespace) -> int:
     from ticketbot.api.learning import train_from_database
+    from ticketbot.api.registry import RegistryError
 
-    RegistryError = _registry_errors()
     with registry_of(args.database_url) as (models, registry, settings):
         active = active_classifier(registry, settings)
         with cli._progress() as progress:
@@ -183,9 +177,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_activate(args: argparse.Namespace) -> int:
     from ticketbot.api.learning import MAX_REGRESSION, compare_on_held_out, worse
+    from ticketbot.api.registry import RegistryError
     from ticketbot.ml.store import ModelError
 
-    RegistryError = _registry_errors()
     with registry_of(args.database_url) as (models, registry, settings):
         try:
             candidate = registry.load(args.version, settings.review_threshold)
@@ -225,9 +219,9 @@ def run_activate(args: argparse.Namespace) -> int:
 
 
 def run_rollback(args: argparse.Namespace) -> int:
+    from ticketbot.api.registry import RegistryError
     from ticketbot.ml.store import ModelError
 
-    RegistryError = _registry_errors()
     with registry_of(args.database_url) as (_, registry, settings):
         try:
             target = registry.rollback_target()
