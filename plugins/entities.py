@@ -18,6 +18,7 @@ description are never ticket ids.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from ticketbot import hookimpl
 from ticketbot.ml.text import strip_accents
@@ -26,7 +27,7 @@ from ticketbot.ml.text import strip_accents
 _KEYWORDS = frozenset(
     """
     ticket tickets tiket tikets tickt tickts tiquet tiquets tix demande demandes dmd
-    request requests req incident incidents inc requete requetes dossier dossiers case
+    request requests req tkt tckt incident incidents inc requete requetes dossier dossiers case
     cases issue issues reclamation reclamations ref reference
     """.split()
 )
@@ -48,7 +49,10 @@ _NOT_AFTER = frozenset(
     jours jour j days day semaines semaine weeks week mois months month ans an annees years
     year heures heure h hours hour hrs min minutes minute mn secondes seconds sec fois times
     euros euro eur e k dollars usd pounds gbp eme er ere e nd rd th st pages page lignes
-    personnes personne people persons salaries employees postes ecrans screens pc laptops
+    personnes personne people persons ppl pers gens salaries employees users user utilisateurs
+    utilisateur collegues colleagues agents postes ecrans screens monitors moniteurs pc laptops
+    claviers keyboards souris cables imprimantes printers ordinateurs computers machines
+    licences licenses
     janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
     january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec etage etages floor floors
@@ -68,7 +72,8 @@ _NOT_BEFORE = frozenset(
     matricule employee id iban rib siret siren tva vat cheque check page pages projet
     project lignes tableau table niveau level quai dock casier locker badges imprimante
     printer ecran screen pc laptop ordinateur computer serveur server vm cle key
-    windows office excel iphone android ios version v tome volume chapitre chapter
+    windows office excel iphone android ios version v tome volume chapitre chapter ext
+    extension desk bldg flr rm gate
     """.split()
 )
 
@@ -206,16 +211,40 @@ def _previous_word(text: str, start: int) -> str:
     return _fold(words[-1]) if words else ""
 
 
+# Words between a thing and its number: "mon poste est le 4412", "my extension is 5520",
+# "le bureau c'est le 214".
+_LINKING = frozenset(
+    "le la l les est c cest s is are was it the a mon ma my notre our de du d au numero no n "
+    "nr num number".split()
+)
+
+
+def _owner_word(text: str, start: int) -> str:
+    """The word a number belongs to: the one before it, past linking words ("est", "le",
+    "is"), at most three of them."""
+    words = re.findall(r"[^\W\d_]+", text[:start])[-4:]
+    for word in reversed(words):
+        word = _fold(word)
+        if word not in _LINKING:
+            return word
+    return ""
+
+
 def _is_quantity(text: str, end: int) -> bool:
     """True when the number ending at ``end`` is followed by a unit or a counted noun."""
     following = _next_word(text, end)
-    return following in _NOT_AFTER
+    if re.match(r"\s*[^\W\d_]\s*['’]", text[end:]):
+        return False  # "918 j'ai": an elided word, not a unit ("3 j")
+    # "drops 2 15%", "9 30": a number right before another is not a ticket either.
+    return following in _NOT_AFTER or following.isdigit()
 
 
 # Another tool's issues and tickets: "issue 57 on our GitHub repo", "la PR 12", "JIRA-431".
 _OTHER_TRACKER = re.compile(
     r"\b(?:github|gitlab|bitbucket|jira|bugzilla|redmine|trello|asana|repo|repository|depot"
-    r"|pull request|merge request|pr|mr|sprint|backlog)\b",
+    r"|pull request|merge request|sprint|backlog)\b"
+    # "la PR 12", "MR #5" (alone, "pr" is SMS French for "pour")
+    r"|\b(?:pr|mr)\s*#?\d",
     re.IGNORECASE,
 )
 
@@ -239,7 +268,14 @@ def ticket_id(text: str) -> int | None:
 def _first_ticket_number(text: str) -> int | None:
     if names_another_tracker(text):
         return None
-    folded = with_digits(strip_accents(text))
+    for number, _ in _marked_numbers(with_digits(strip_accents(text))):
+        return number
+    return None
+
+
+def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
+    """The numbers the line marks as tickets' (after a ticket word, then after a number
+    sign), with where each ends."""
     for match in _AFTER_WORD.finditer(folded):
         word = _fold(match.group(1))
         if not is_ticket_word(word) or _is_quantity(folded, match.end()):
@@ -248,7 +284,7 @@ def _first_ticket_number(text: str) -> int | None:
             continue  # "je demande 2 écrans": a verb and a count
         number = int(match.group(2))
         if number > 0:
-            return number
+            yield number, match.end()
     for match in _AFTER_SIGN.finditer(folded):
         if _previous_word(folded, match.start()) in _NOT_BEFORE:
             continue
@@ -256,8 +292,7 @@ def _first_ticket_number(text: str) -> int | None:
             continue
         number = int(match.group(1))
         if number > 0:
-            return number
-    return None
+            yield number, match.end()
 
 
 def _plain_numbers(folded: str) -> list[re.Match[str]]:
@@ -265,8 +300,7 @@ def _plain_numbers(folded: str) -> list[re.Match[str]]:
     return [
         m
         for m in _NUMBER.finditer(folded)
-        if not _is_quantity(folded, m.end())
-        and _previous_word(folded, m.start()) not in _NOT_BEFORE
+        if not _is_quantity(folded, m.end()) and _owner_word(folded, m.start()) not in _NOT_BEFORE
     ]
 
 
@@ -284,14 +318,31 @@ def only_number(text: str) -> int | None:
     return number if number > 0 else None
 
 
+# A list going on after a ticket's number: "13 et 14", "#3, #4", "12 or the 13".
+_LIST_GOES_ON = re.compile(
+    r"\s*(?:,|;|/|&|\+|\bet\b|\band\b|\bou\b|\bor\b)\s*(?:(?:le|la|les|du|the|tickets?)\s+)?"
+    r"(?:(?:n\s*[°º]|#)\s*)?(\d{1,18})(?![\w/:%€$°-]|[.,]\d)",
+    re.IGNORECASE,
+)
+
+
 def several_ticket_numbers(text: str) -> list[int] | None:
     """The ticket numbers of a line that names several ("supprime les tickets 13 et 14",
-    "#3, #4"), or None when it names fewer than two."""
+    "#3, #4", "supprime le 3 et le 4"), or None when it names fewer than two. Once a number
+    is marked as a ticket's, only other marked ones and those listed with it count: "ticket
+    414, room 118 tomorrow at 10" names one ticket."""
     if names_another_tracker(text):
         return None
     folded = with_digits(strip_accents(text))
-    found = [int(m.group(1)) for m in _AFTER_SIGN.finditer(folded)]
-    found += [int(m.group(1)) for m in _plain_numbers(folded)]
+    marked = list(_marked_numbers(folded))
+    found = []
+    for number, end in marked:
+        found.append(number)
+        while (more := _LIST_GOES_ON.match(folded, end)) and not _is_quantity(folded, more.end()):
+            found.append(int(more.group(1)))
+            end = more.end()
+    if not marked:
+        found = [int(m.group(1)) for m in _plain_numbers(folded)]
     numbers = sorted({n for n in found if n > 0})
     return numbers if len(numbers) >= 2 else None
 

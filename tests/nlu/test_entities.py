@@ -84,6 +84,14 @@ def test_ticket_id(text, expected):
         ("06 12 34 56 78", None),
         ("the one from 3 days ago", None),
         ("0", None),
+        # The thing a number belongs to may sit a few linking words before it.
+        ("précise que mon bureau c'est le 118", None),
+        ("note that my extension is 3301", None),
+        ("mon badge numéro 70213 ne marche plus", None),
+        # Counts of people and things, and a number right before another.
+        ("ajoute que ça touche 4 utilisateurs", None),
+        ("add that 3 ppl have it", None),
+        ("add it went down 3 20 times", None),
     ],
 )
 def test_the_only_number_of_a_line_that_expects_a_ticket(text, expected):
@@ -172,6 +180,21 @@ def test_another_trackers_numbers_are_not_tickets(text):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # One ticket named, other numbers around it: the ticket's is the one.
+        ("note sur le ticket 31 le copieur Canon 5535 est en panne", 31),
+        ("add to ticket 31 the tech can use desk 12 at 3", 31),
+        ("ajoute ds le tkt 64 que c au 2e", 64),  # "tkt": ticket, typed short
+        ("pr le ticket 52 rajoute que ça refait", 52),  # SMS "pr": "pour", not a pull request
+        ("ferme la demande 40 j'ai trouvé", 40),  # "j'ai" after it is no unit ("3 j")
+    ],
+)
+def test_the_ticket_among_other_numbers(text, expected):
+    assert ticket_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("montre mes tickets", "mine"),
         ("show my requests", "mine"),
         ("les tickets que j'ai créés", "mine"),
@@ -231,6 +254,11 @@ def test_comment_body(text, body):
         ("#3, #4", [3, 4]),
         ("supprime le 12", None),
         ("tickets du 12/03 et du 14/03", None),
+        ("supprime le 3 et le 4", [3, 4]),
+        ("close ticket 21 or the 22", [21, 22]),
+        # Once a number is a ticket's, other numbers count only when listed with it.
+        ("note sur le ticket 31 le copieur Canon 5535 est en panne", None),
+        ("add to ticket 31 the tech can use desk 12 at 3", None),
     ],
 )
 def test_several_ticket_numbers(text, expected):
