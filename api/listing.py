@@ -5,6 +5,13 @@ Keyset pagination: each page ends with ``next_cursor``, the sort keys of its las
 list's indexes answer without walking the pages before. New tickets never shift a page the
 way they shift ``offset`` pages. ``offset`` still works (its cost grows with the offset).
 
+Equality filters on the small closed sets (status, priority) combine with a department or an
+assignee through the queue indexes (:data:`QUEUE_INDEXES`): a page asks one index range per
+combination of the values not given ("department=IT&status=open": one range per priority)
+and merges them in order, so that every combination of filters walks only its own rows;
+``sort=priority`` asks one priority after the other, newest first within each. The total
+counts the same ranges.
+
 The total is exact up to :data:`TOTAL_CAP`; above, ``total`` is :data:`TOTAL_CAP` and
 ``total_exact`` is false: there are at least that many. Counting further costs more than the
 page itself (measured: a count to 10,000 took 8 ms where its page took 0.1 ms).
@@ -14,9 +21,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice, product
 from typing import Any
 
 import peewee
@@ -25,6 +35,20 @@ from ticketbot.api import lifecycle
 
 TOTAL_CAP = 1_000
 PRIORITY_RANK = [(name, rank) for rank, name in enumerate(lifecycle.PRIORITIES)]
+UNASSIGNED = object()
+"""The value of ``assignee`` in the equality filters for "assigned to nobody"."""
+# The columns whose every value is known, and the indexes that end with the list's order
+# (ticketbot.api.models): a filter missing from an index's leading columns is walked value
+# by value when it is one of these.
+CLOSED_SETS = {"status": lifecycle.STATUSES, "priority": lifecycle.PRIORITIES}
+QUEUE_INDEXES = (
+    ("department", "status", "priority"),
+    ("assignee", "status", "priority"),
+    ("status", "priority"),
+)
+MAX_RANGES = 16
+# Past this offset, one query (its cost grows with the offset anyway; the cursor does not).
+MAX_MERGED_OFFSET = 1_000
 
 
 class BadCursor(ValueError):
@@ -74,8 +98,8 @@ def encode_cursor(row: Any, keys: list[Key], sort: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def after_cursor(cursor: str, keys: list[Key], sort: str) -> peewee.Expression:
-    """The condition "after the row the cursor names" in the order of ``keys``."""
+def cursor_values(cursor: str, keys: list[Key], sort: str) -> list[Any]:
+    """The sort keys' values of the row a cursor names (:class:`BadCursor` if it is none)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
@@ -93,6 +117,11 @@ def after_cursor(cursor: str, keys: list[Key], sort: str) -> peewee.Expression:
             "cursor is not one this API gave (use the next_cursor of a page, or start again "
             "without cursor)"
         ) from None
+    return parsed
+
+
+def after(keys: list[Key], parsed: list[Any]) -> peewee.Expression:
+    """The condition "after the row whose sort keys are ``parsed``" in the order of ``keys``."""
     if len({key.descending for key in keys}) == 1 and not any(k.kind == "rank" for k in keys):
         # One direction: a row-value comparison, which both engines answer as one index
         # range ("(created_at, id) < (?, ?)"), where the expanded OR below makes them walk
@@ -137,6 +166,100 @@ class Page:
     next_cursor: str | None
 
 
+def equal_conditions(ticket: type[peewee.Model], equal: dict[str, Any]) -> list[peewee.Node]:
+    return [
+        getattr(ticket, name).is_null() if value is UNASSIGNED else getattr(ticket, name) == value
+        for name, value in equal.items()
+    ]
+
+
+def ranges(equal: dict[str, Any]) -> list[dict[str, Any]]:
+    """The index ranges that together hold the rows of the equality filters ``equal``, each
+    as its own equality filters: several when a queue index covers more of the filters
+    than any one-column index, with the closed sets' values it lacks walked one by one."""
+    best = None
+    for columns in QUEUE_INDEXES:
+        if not all(c in equal or c in CLOSED_SETS for c in columns):
+            continue
+        covered = sum(c in equal for c in columns)
+        choices = [[equal[c]] if c in equal else list(CLOSED_SETS[c]) for c in columns]
+        count = math.prod(len(values) for values in choices)
+        if covered >= 2 and count <= MAX_RANGES and (best is None or (covered, -count) > best[0]):
+            best = ((covered, -count), columns, choices)
+    if best is None:
+        return [equal]
+    _, columns, choices = best
+    return [{**equal, **dict(zip(columns, values, strict=True))} for values in product(*choices)]
+
+
+def count(query: peewee.ModelSelect, ticket: type[peewee.Model], equal: dict[str, Any]) -> int:
+    """How many rows match, counted to :data:`TOTAL_CAP` + 1 at most, range by range."""
+    total = 0
+    for one in ranges(equal):
+        narrowed = query.where(*equal_conditions(ticket, one)) if one else query
+        total += narrowed.order_by().limit(TOTAL_CAP + 1 - total).count()
+        if total > TOTAL_CAP:
+            break
+    return total
+
+
+def _newest_first(
+    query: peewee.ModelSelect,
+    ticket: type[peewee.Model],
+    equal: dict[str, Any],
+    keys: list[Key],
+    condition: peewee.Expression | None,
+    wanted: int,
+) -> list[Any]:
+    """The first ``wanted`` rows in the order of ``keys`` (created_at, id: one direction),
+    merged from the ranges of ``equal``."""
+    pages = []
+    for one in ranges(equal):
+        narrowed = query.where(*equal_conditions(ticket, one)) if one else query
+        if condition is not None:
+            narrowed = narrowed.where(condition)
+        pages.append(list(narrowed.order_by(*order_by(keys)).limit(wanted)))
+    if len(pages) == 1:
+        return pages[0]
+    descending = keys[0].descending
+    merged = heapq.merge(*pages, key=lambda row: (row.created_at, row.id), reverse=descending)
+    return list(islice(merged, wanted))
+
+
+def _by_priority(
+    query: peewee.ModelSelect,
+    ticket: type[peewee.Model],
+    equal: dict[str, Any],
+    keys: list[Key],
+    after_values: list[Any] | None,
+    wanted: int,
+) -> list[Any]:
+    """``sort=priority`` or ``-priority``: one priority after the other, newest first in
+    each, from where the cursor left off."""
+    order = [name for name, _ in PRIORITY_RANK]
+    if keys[0].descending:
+        order.reverse()
+    if "priority" in equal:
+        order = [equal["priority"]]
+    newest = keys[1:]
+    names = dict(enumerate(lifecycle.PRIORITIES))
+    rows: list[Any] = []
+    for name in order:
+        condition = None
+        if after_values is not None:
+            at = names.get(after_values[0])
+            if at not in order or order.index(name) < order.index(at):
+                continue  # before the cursor's priority
+            if name == at:
+                condition = after(newest, after_values[1:])
+        rows += _newest_first(
+            query, ticket, {**equal, "priority": name}, newest, condition, wanted - len(rows)
+        )
+        if len(rows) >= wanted:
+            break
+    return rows
+
+
 def page(
     query: peewee.ModelSelect,
     ticket: type[peewee.Model],
@@ -144,13 +267,26 @@ def page(
     limit: int,
     offset: int = 0,
     cursor: str | None = None,
+    equal: dict[str, Any] | None = None,
 ) -> Page:
-    """One page of ``query`` (already filtered) in ``sort`` order."""
+    """One page of ``query`` (already filtered, but for the equality filters ``equal``:
+    column -> value, ``UNASSIGNED`` for a null assignee) in ``sort`` order."""
+    equal = equal or {}
     keys = sort_keys(ticket, sort)
-    counted = query.order_by().limit(TOTAL_CAP + 1).count()
-    if cursor:
-        query = query.where(after_cursor(cursor, keys, sort))
-    rows = list(query.order_by(*order_by(keys)).limit(limit + 1).offset(offset or None))
+    counted = count(query, ticket, equal)
+    values = cursor_values(cursor, keys, sort) if cursor else None
+    wanted = offset + limit + 1
+    name = sort.lstrip("-")
+    if name == "priority" and not offset:
+        rows = _by_priority(query, ticket, equal, keys, values, wanted)
+    elif name == "created_at" and offset <= MAX_MERGED_OFFSET:
+        condition = after(keys, values) if values is not None else None
+        rows = _newest_first(query, ticket, equal, keys, condition, wanted)[offset:]
+    else:
+        query = query.where(*equal_conditions(ticket, equal)) if equal else query
+        if values is not None:
+            query = query.where(after(keys, values))
+        rows = list(query.order_by(*order_by(keys)).limit(limit + 1).offset(offset or None))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(

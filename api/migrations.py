@@ -8,7 +8,8 @@ Version 3 adds the learning loop: department corrections (back-filled from the d
 changes the history already holds) and the model registry (stored versions and
 activations). Version 4 is for a million tickets: ``external_id`` and ``labelled_by`` for
 imports, one index per list filter followed by the list's order (instead of one per column),
-and the full-text search index (:mod:`ticketbot.api.search`).
+and the full-text search index (:mod:`ticketbot.api.search`). Version 5 adds the queue
+indexes (filters combined, :mod:`ticketbot.api.listing`).
 
 A migration runs inside one transaction that first takes a lock every process agrees on
 (SQLite: the write lock, taken as the transaction starts; PostgreSQL: an advisory lock), then
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ticketbot.api")
 
-LATEST = 4
+LATEST = 5
 _ADVISORY_LOCK = 0x7469636B  # "tick": the lock every ticketbot process takes to migrate
 
 
@@ -221,4 +222,10 @@ def _to_4(models: BoundModels) -> None:
     create_search_index(database, rebuild=True)
 
 
-_STEPS: dict[int, Callable[[BoundModels], None]] = {2: _to_2, 3: _to_3, 4: _to_4}
+def _to_5(models: BoundModels) -> None:
+    """4 -> 5: the queue indexes (department, assignee or status, then status, priority and
+    the list's order)."""
+    models.ticket._schema.create_indexes(safe=True)
+
+
+_STEPS: dict[int, Callable[[BoundModels], None]] = {2: _to_2, 3: _to_3, 4: _to_4, 5: _to_5}

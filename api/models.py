@@ -118,6 +118,10 @@ class Ticket(peewee.Model):
             (("assignee", "created_at", "id"), False),
             (("created_by", "created_at", "id"), False),
             (("needs_review", "created_at", "id"), False),
+            # Since schema version 5, the queues: filters combined (ticketbot.api.listing).
+            (("department", "status", "priority", "created_at", "id"), False),
+            (("assignee", "status", "priority", "created_at", "id"), False),
+            (("status", "priority", "created_at", "id"), False),
         )
 
 

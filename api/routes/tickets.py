@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
@@ -204,17 +204,19 @@ def list_tickets(
     models = service.models
     ticket = models.ticket
     query = lifecycle.visible(models, caller)
+    # The equality filters the list's indexes answer (ticketbot.api.listing).
+    equal: dict[str, Any] = {}
     if department:
         canonical = {label.lower(): label for label in service.classifier.labels}
-        query = query.where(ticket.department == canonical.get(department.lower(), department))
+        equal["department"] = canonical.get(department.lower(), department)
     if status:
-        query = query.where(ticket.status == status)
+        equal["status"] = status
     if priority:
-        query = query.where(ticket.priority == priority)
+        equal["priority"] = priority
     if assignee == "none":
-        query = query.where(ticket.assignee.is_null())
+        equal["assignee"] = listing.UNASSIGNED
     elif assignee:
-        query = query.where(ticket.assignee == _mine(assignee, caller))
+        equal["assignee"] = _mine(assignee, caller)
     if created_by:
         api_key = models.api_key
         keys = api_key.select(api_key.id).where(api_key.name == _mine(created_by, caller))
@@ -233,7 +235,7 @@ def list_tickets(
     with service.database.connection_context():
         service.ensure_schema()
         try:
-            found = listing.page(query, ticket, sort, limit, offset, cursor)
+            found = listing.page(query, ticket, sort, limit, offset, cursor, equal)
         except listing.BadCursor as error:
             raise HTTPException(422, str(error)) from None
     return TicketPage(

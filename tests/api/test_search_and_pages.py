@@ -121,6 +121,64 @@ def test_keyset_pages_cover_every_ticket_once_in_order(client, sort):
     assert sorted(seen) == sorted(numbers)
 
 
+def test_combined_filters_and_sorts_page_like_the_whole_list(client):
+    """Filters combined go through the queue indexes range by range (ticketbot.api.listing):
+    every combination, in every sort, pages (cursor and offset) to the list a plain
+    filter of every ticket gives."""
+    new_key(client, "agent", "alice")
+    new_key(client, "agent", "bob")
+    moves = ["open", "in_progress", "resolved", "closed"]
+    people = ["alice", "bob", None]
+    for n in range(30):
+        number = create(client, f"Ticket {n}", "imprimante" if n % 3 else "écran")["id"]
+        patch = {"priority": ["low", "normal", "high", "urgent"][n % 4], "assignee": people[n % 3]}
+        if n % 5:
+            patch["status"] = moves[n % 5 % 4]
+        assert client.patch(f"/tickets/{number}", json=patch).status_code == 200
+    everything = client.get("/tickets", params={"limit": 100}).json()["items"]
+    rank = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+    newest = sorted(everything, key=lambda t: (t["created_at"], t["id"]), reverse=True)
+    orders = {
+        "-created_at": newest,
+        "created_at": newest[::-1],
+        "-priority": sorted(newest, key=lambda t: -rank[t["priority"]]),
+        "priority": sorted(newest, key=lambda t: rank[t["priority"]]),
+    }
+    filters = [
+        {"status": "in_progress", "priority": "high"},
+        {"department": everything[0]["department"], "status": "open"},
+        {"assignee": "alice", "status": "resolved"},
+        {"assignee": "none", "priority": "urgent"},
+        {"assignee": "bob", "priority": "low"},
+        {"department": everything[0]["department"], "priority": "normal"},
+        {"department": everything[0]["department"], "status": "closed", "priority": "low"},
+    ]
+    for wanted in filters:
+
+        def keep(t, wanted=wanted):
+            return all(t[k] == (None if v == "none" else v) for k, v in wanted.items())
+
+        for sort, order in orders.items():
+            expected = [t["id"] for t in order if keep(t)]
+            seen, cursor = [], None
+            while True:
+                params = {
+                    **wanted,
+                    "sort": sort,
+                    "limit": 2,
+                    **({"cursor": cursor} if cursor else {}),
+                }
+                page = client.get("/tickets", params=params).json()
+                assert page["total"] == len(expected), (wanted, sort)
+                seen += [t["id"] for t in page["items"]]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            assert seen == expected, (wanted, sort)
+            by_offset = client.get("/tickets", params={**wanted, "sort": sort, "offset": 1}).json()
+            assert [t["id"] for t in by_offset["items"]] == expected[1:], (wanted, sort)
+
+
 def test_keyset_pages_stay_stable_under_concurrent_inserts(client):
     first_ones = [create(client, f"Ticket {n}")["id"] for n in range(9)]
     page = client.get("/tickets", params={"limit": 3}).json()
