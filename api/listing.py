@@ -31,7 +31,7 @@ from typing import Any
 
 import peewee
 
-from ticketbot.api import lifecycle
+from ticketbot.api import lifecycle, search
 
 TOTAL_CAP = 1_000
 PRIORITY_RANK = [(name, rank) for rank, name in enumerate(lifecycle.PRIORITIES)]
@@ -192,8 +192,18 @@ def ranges(equal: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**equal, **dict(zip(columns, values, strict=True))} for values in product(*choices)]
 
 
-def count(query: peewee.ModelSelect, ticket: type[peewee.Model], equal: dict[str, Any]) -> int:
+def count(
+    query: peewee.ModelSelect,
+    ticket: type[peewee.Model],
+    equal: dict[str, Any],
+    text: str | None = None,
+) -> int:
     """How many rows match, counted to :data:`TOTAL_CAP` + 1 at most, range by range."""
+    if text and search.walks_index(ticket):
+        narrowed = query.where(*equal_conditions(ticket, equal)) if equal else query
+        return search.count_matching(narrowed, ticket, text, TOTAL_CAP + 1)
+    if text:
+        query = query.where(search.matching(ticket, text))
     total = 0
     for one in ranges(equal):
         narrowed = query.where(*equal_conditions(ticket, one)) if one else query
@@ -268,16 +278,25 @@ def page(
     offset: int = 0,
     cursor: str | None = None,
     equal: dict[str, Any] | None = None,
+    text: str | None = None,
 ) -> Page:
     """One page of ``query`` (already filtered, but for the equality filters ``equal``:
-    column -> value, ``UNASSIGNED`` for a null assignee) in ``sort`` order."""
+    column -> value, ``UNASSIGNED`` for a null assignee, and the search ``text``) in
+    ``sort`` order."""
     equal = equal or {}
     keys = sort_keys(ticket, sort)
-    counted = count(query, ticket, equal)
+    counted = count(query, ticket, equal, text)
     values = cursor_values(cursor, keys, sort) if cursor else None
     wanted = offset + limit + 1
     name = sort.lstrip("-")
-    if name == "priority" and not offset:
+    if text and search.walks_index(ticket) and sort == "-created_at" and not offset:
+        narrowed = query.where(*equal_conditions(ticket, equal)) if equal else query
+        before = (values[0], values[1]) if values is not None else None
+        rows = search.newest_matching(narrowed, ticket, text, before, wanted)
+    elif text:
+        query = query.where(search.matching(ticket, text))
+        return page(query, ticket, sort, limit, offset, cursor, equal)
+    elif name == "priority" and not offset:
         rows = _by_priority(query, ticket, equal, keys, values, wanted)
     elif name == "created_at" and offset <= MAX_MERGED_OFFSET:
         condition = after(keys, values) if values is not None else None

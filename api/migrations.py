@@ -9,7 +9,8 @@ changes the history already holds) and the model registry (stored versions and
 activations). Version 4 is for a million tickets: ``external_id`` and ``labelled_by`` for
 imports, one index per list filter followed by the list's order (instead of one per column),
 and the full-text search index (:mod:`ticketbot.api.search`). Version 5 adds the queue
-indexes (filters combined, :mod:`ticketbot.api.listing`).
+indexes (filters combined, :mod:`ticketbot.api.listing`) and, on SQLite, a search index
+whose order is the tickets' creation order.
 
 A migration runs inside one transaction that first takes a lock every process agrees on
 (SQLite: the write lock, taken as the transaction starts; PostgreSQL: an advisory lock), then
@@ -219,13 +220,14 @@ def _to_4(models: BoundModels) -> None:
     for name in _OLD_INDEXES:
         database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
     ticket._schema.create_indexes(safe=True)
-    create_search_index(database, rebuild=True)
+    # The search index came with version 4; version 5 (the next step) builds its new form.
 
 
 def _to_5(models: BoundModels) -> None:
     """4 -> 5: the queue indexes (department, assignee or status, then status, priority and
-    the list's order)."""
+    the list's order); on SQLite, the search index in creation order (rebuilt)."""
     models.ticket._schema.create_indexes(safe=True)
+    create_search_index(models.database, rebuild=True)
 
 
 _STEPS: dict[int, Callable[[BoundModels], None]] = {2: _to_2, 3: _to_3, 4: _to_4, 5: _to_5}

@@ -4,9 +4,11 @@ Semantics, the same on both engines: ``q`` is cut into words (letters and digits
 accents ignored), and a ticket matches when each word begins a word of its title or
 description ("imprim" finds "L'imprimante du 2e", "vpn erreur" finds "Erreur 809 sur le VPN").
 
-- SQLite: an FTS5 table (``unicode61 remove_diacritics 2``) over the ticket's folded text
-  (``search_text``), kept in step with the ticket table by triggers, so it holds every
-  ticket, imported or created, and follows updates and deletes.
+- SQLite: a contentless FTS5 table (``unicode61 remove_diacritics 2``) over the ticket's
+  folded text (``search_text``), kept in step with the ticket table by triggers, so it holds
+  every ticket, imported or created, and follows updates and deletes. Its row numbers are
+  in creation order (:data:`ID_BITS`): a newest-first search walks the index from its end
+  and stops after a page, however common the words.
 - PostgreSQL: a GIN index on ``to_tsvector('simple', ...)`` of the same folded text, with its
   punctuation turned to spaces so that both engines cut words alike; queries use prefix
   terms (``word:*``). The text is folded (lowercase, no accents) by ticketbot before it is
@@ -15,30 +17,49 @@ description ("imprim" finds "L'imprimante du 2e", "vpn erreur" finds "Erreur 809
 
 from __future__ import annotations
 
+import math
 import re
 from contextlib import contextmanager
+from datetime import datetime
 
 import peewee
 
 from ticketbot.api.models import search_key
 
 _WORDS = re.compile(r"[^\W_]+")
-SQLITE_TABLE = "ticket_search"
+SQLITE_TABLE = "ticket_fts"
+# The SQLite index's row number for a ticket: its creation second, then its id (31 bits), so
+# that the index's own order is newest first ("ORDER BY rowid DESC" walks it from the end and
+# stops after a page) and the id reads back from the low bits. Good until 2106 and for ids
+# below 2**31.
+ID_BITS = 31
+ID_MASK = (1 << ID_BITS) - 1
+_SEQ = f"((CAST(strftime('%s', {{0}}.created_at) AS INTEGER) << {ID_BITS}) | {{0}}.id)"
 POSTGRES_DOCUMENT = (
     "to_tsvector('simple', regexp_replace(search_text, '[[:punct:][:space:]]+', ' ', 'g'))"
 )
+# Contentless: the ticket table holds the text; the triggers hand the old text to 'delete'.
 _SQLITE_DDL = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {SQLITE_TABLE} USING fts5(search_text, "
-    "content='ticket', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {SQLITE_TABLE} USING fts5(search_text, content='', "
+    "tokenize='unicode61 remove_diacritics 2')",
     f"CREATE TRIGGER IF NOT EXISTS {SQLITE_TABLE}_insert AFTER INSERT ON ticket BEGIN "
-    f"INSERT INTO {SQLITE_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    f"INSERT INTO {SQLITE_TABLE}(rowid, search_text) VALUES ({_SEQ.format('new')}, "
+    "new.search_text); END",
     f"CREATE TRIGGER IF NOT EXISTS {SQLITE_TABLE}_delete AFTER DELETE ON ticket BEGIN "
     f"INSERT INTO {SQLITE_TABLE}({SQLITE_TABLE}, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text); END",
-    f"CREATE TRIGGER IF NOT EXISTS {SQLITE_TABLE}_update AFTER UPDATE OF search_text ON ticket "
-    f"BEGIN INSERT INTO {SQLITE_TABLE}({SQLITE_TABLE}, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text); "
-    f"INSERT INTO {SQLITE_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    f"VALUES ('delete', {_SEQ.format('old')}, old.search_text); END",
+    f"CREATE TRIGGER IF NOT EXISTS {SQLITE_TABLE}_update AFTER UPDATE OF search_text, created_at "
+    f"ON ticket BEGIN INSERT INTO {SQLITE_TABLE}({SQLITE_TABLE}, rowid, search_text) "
+    f"VALUES ('delete', {_SEQ.format('old')}, old.search_text); "
+    f"INSERT INTO {SQLITE_TABLE}(rowid, search_text) VALUES ({_SEQ.format('new')}, "
+    "new.search_text); END",
+)
+# Schema version 4's index (an external-content table keyed by the ticket id).
+_SQLITE_BEFORE_5 = (
+    "DROP TRIGGER IF EXISTS ticket_search_insert",
+    "DROP TRIGGER IF EXISTS ticket_search_delete",
+    "DROP TRIGGER IF EXISTS ticket_search_update",
+    "DROP TABLE IF EXISTS ticket_search",
 )
 
 
@@ -56,8 +77,8 @@ def indexed_in_bulk(database: peewee.Database, model: type[peewee.Model], first:
     yield
     table = model._meta.table_name
     database.execute_sql(
-        f'INSERT INTO {SQLITE_TABLE}(rowid, search_text) SELECT id, search_text FROM "{table}" '
-        "WHERE id BETWEEN ? AND ?",
+        f"INSERT INTO {SQLITE_TABLE}(rowid, search_text) SELECT {_SEQ.format(table)}, "
+        f'search_text FROM "{table}" WHERE id BETWEEN ? AND ?',
         (first, last),
     )
     database.execute_sql(_SQLITE_DDL[1])
@@ -76,10 +97,17 @@ def create_search_index(database: peewee.Database, *, rebuild: bool = False) -> 
             f"CREATE INDEX IF NOT EXISTS ticket_search ON ticket USING gin ({POSTGRES_DOCUMENT})"
         )
         return
+    if rebuild:
+        for statement in _SQLITE_BEFORE_5:
+            database.execute_sql(statement)
     for statement in _SQLITE_DDL:
         database.execute_sql(statement)
     if rebuild:
-        database.execute_sql(f"INSERT INTO {SQLITE_TABLE}({SQLITE_TABLE}) VALUES ('rebuild')")
+        database.execute_sql(f"INSERT INTO {SQLITE_TABLE}({SQLITE_TABLE}) VALUES ('delete-all')")
+        database.execute_sql(
+            f"INSERT INTO {SQLITE_TABLE}(rowid, search_text) SELECT {_SEQ.format('ticket')}, "
+            "search_text FROM ticket"
+        )
 
 
 def matching(ticket: type[peewee.Model], q: str) -> peewee.Expression | None:
@@ -91,6 +119,63 @@ def matching(ticket: type[peewee.Model], q: str) -> peewee.Expression | None:
     if isinstance(database, peewee.PostgresqlDatabase):
         query = " & ".join(f"{word}:*" for word in found)
         return peewee.SQL(f"{POSTGRES_DOCUMENT} @@ to_tsquery('simple', %s)", (query,))
-    query = " ".join(f'"{word}"*' for word in found)
-    rows = peewee.SQL(f"(SELECT rowid FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH ?)", (query,))
+    rows = peewee.SQL(
+        f"(SELECT rowid & {ID_MASK} FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH ?)",
+        (_fts_query(found),),
+    )
     return ticket.id.in_(rows)
+
+
+def _fts_query(found: list[str]) -> str:
+    return " ".join(f'"{word}"*' for word in found)
+
+
+def walks_index(ticket: type[peewee.Model]) -> bool:
+    """True where the search index is walked in its own order (SQLite), with the filters
+    checked row by row: :func:`newest_matching` and :func:`count_matching`."""
+    return not isinstance(ticket._meta.database, peewee.PostgresqlDatabase)
+
+
+def _joined(query: peewee.ModelSelect, ticket: type[peewee.Model], q: str):
+    index = peewee.Table(SQLITE_TABLE, ("rowid",), alias="s")
+    match = peewee.SQL(f'"s"."{SQLITE_TABLE}" MATCH ?', (_fts_query(words(q)),))
+    joined = query.join_from(ticket, index, on=(ticket.id == index.rowid.bin_and(ID_MASK)))
+    return joined.where(match), index.rowid
+
+
+def count_matching(query: peewee.ModelSelect, ticket: type[peewee.Model], q: str, cap: int) -> int:
+    """How many tickets of ``query`` match ``q``, counted to ``cap`` at most (SQLite)."""
+    joined, _ = _joined(query, ticket, q)
+    return joined.order_by().limit(cap).count()
+
+
+def _second(moment: datetime) -> int:
+    return math.floor(moment.timestamp())
+
+
+def newest_matching(
+    query: peewee.ModelSelect,
+    ticket: type[peewee.Model],
+    q: str,
+    before: tuple[datetime, int] | None,
+    wanted: int,
+) -> list:
+    """The ``wanted`` newest tickets of ``query`` that match ``q`` (SQLite), after the
+    ``(created_at, id)`` of a cursor if given: the index walked from its newest row, each
+    row's filters checked on the way. The index orders a second's tickets by id; those of
+    the page's last second are all read, so that the page is in (created_at, id) order."""
+    joined, seq = _joined(query, ticket, q)
+    if before is not None:
+        moment, number = before
+        joined = joined.where(
+            seq < ((_second(moment) + 1) << ID_BITS),
+            peewee.Tuple(ticket.created_at, ticket.id)
+            < peewee.Tuple(ticket.created_at.db_value(moment), number),
+        )
+    rows = list(joined.order_by(seq.desc()).limit(wanted))
+    if len(rows) == wanted:
+        last = rows[-1]
+        start = _second(last.created_at) << ID_BITS
+        rows.extend(list(joined.where(seq >= start, seq < (start | last.id))))
+    rows.sort(key=lambda row: (row.created_at, row.id), reverse=True)
+    return rows[:wanted]

@@ -223,19 +223,17 @@ def list_tickets(
         query = query.where(ticket.created_by.in_(keys))
     if needs_review is not None:
         query = query.where(ticket.needs_review == needs_review)
-    if q and q.strip():
-        condition = search.matching(ticket, q)
-        if condition is None:
-            # Only punctuation, accents or other marks: nothing left to look for, which
-            # would otherwise match every ticket.
-            raise HTTPException(422, "q has no word to search for (letters or digits)")
-        query = query.where(condition)
+    text = q if q and q.strip() else None
+    if text and not search.words(text):
+        # Only punctuation, accents or other marks: nothing left to look for, which would
+        # otherwise match every ticket.
+        raise HTTPException(422, "q has no word to search for (letters or digits)")
     if cursor and offset:
         raise HTTPException(422, "send cursor or offset, not both")
     with service.database.connection_context():
         service.ensure_schema()
         try:
-            found = listing.page(query, ticket, sort, limit, offset, cursor, equal)
+            found = listing.page(query, ticket, sort, limit, offset, cursor, equal, text)
         except listing.BadCursor as error:
             raise HTTPException(422, str(error)) from None
     return TicketPage(

@@ -179,6 +179,43 @@ def test_combined_filters_and_sorts_page_like_the_whole_list(client):
             assert [t["id"] for t in by_offset["items"]] == expected[1:], (wanted, sort)
 
 
+def test_search_pages_are_newest_first_within_a_second_too(client):
+    """SQLite's index orders a second's tickets by id (ticketbot.api.search): a search's
+    pages still follow (created_at, id), whatever the order of ids in that second."""
+    from datetime import UTC, datetime, timedelta
+
+    numbers = [create(client, f"Imprimante {n}", "bourrage")["id"] for n in range(7)]
+    create(client, "Écran noir")  # matches nothing
+    ticket = client.app.state.service.models.ticket
+    second = datetime(2025, 3, 4, 10, 20, 30, tzinfo=UTC)
+    moments = [
+        second + timedelta(microseconds=900_000),  # the oldest id, the newest moment
+        second + timedelta(microseconds=100),
+        second + timedelta(seconds=2),
+        second + timedelta(microseconds=500_000),
+        second - timedelta(seconds=5),
+        second + timedelta(microseconds=700_000),
+        second,
+    ]
+    with client.app.state.service.database.connection_context():
+        for number, moment in zip(numbers, moments, strict=True):
+            ticket.update(created_at=moment).where(ticket.id == number).execute()
+    expected = [n for _, n in sorted(zip(moments, numbers, strict=True), reverse=True)]
+    for q in ("imprimante", "bourrage imprim"):
+        seen, cursor = [], None
+        while True:
+            params = {"q": q, "limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = client.get("/tickets", params=params).json()
+            assert page["total"] == 7
+            seen += [t["id"] for t in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == expected, q
+        whole = client.get("/tickets", params={"q": q, "limit": 3}).json()["items"]
+        assert [t["id"] for t in whole] == expected[:3]
+
+
 def test_keyset_pages_stay_stable_under_concurrent_inserts(client):
     first_ones = [create(client, f"Ticket {n}")["id"] for n in range(9)]
     page = client.get("/tickets", params={"limit": 3}).json()
