@@ -255,6 +255,10 @@ def test_the_total_is_exact_up_to_the_cap_then_says_so(client, monkeypatch):
     assert (page["total"], page["total_exact"]) == (3, False)
     assert len(page["items"]) == 4
     assert client.get("/tickets", params={"q": "ticket 1"}).json()["total_exact"] is True
+    # A search past the cap: the same page as the list, the total capped.
+    searched = client.get("/tickets", params={"q": "ticket"}).json()
+    assert (searched["total"], searched["total_exact"]) == (3, False)
+    assert [t["id"] for t in searched["items"]] == [t["id"] for t in page["items"]]
 
 
 # -- import ----------------------------------------------------------------------------------
