@@ -3,7 +3,8 @@
 A request that committed a change hands its event to :meth:`EventNotifier.publish`, which only
 puts it on a bounded queue (never waits: when the queue is full the event is dropped and
 logged). One background thread takes events off the queue in order and calls each plugin's
-implementation on a thread of its own, waiting at most the time limit: a call that takes
+implementation on a thread of the plugin's own pool (threads reused: starting one per event
+cost more than a request's database write), waiting at most the time limit: a call that takes
 longer is logged and left to finish while the next events go on; a plugin with too many calls
 still running is skipped (and logged) until they end. Exceptions are logged with the plugin's
 name. With no implementation at all, publishing costs nothing.
@@ -62,6 +63,10 @@ class EventNotifier:
         self._running: dict[str, int] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._workers = {
+            listener.plugin: _Workers(f"ticketbot-event-{listener.plugin}")
+            for listener in listeners
+        }
 
     @property
     def active(self) -> bool:
@@ -127,7 +132,6 @@ class EventNotifier:
                 )
                 return
             self._running[listener.plugin] = running + 1
-        done = threading.Event()
 
         def call() -> None:
             try:
@@ -148,12 +152,8 @@ class EventNotifier:
             finally:
                 with self._lock:
                     self._running[listener.plugin] -= 1
-                done.set()
 
-        threading.Thread(
-            target=call, name=f"ticketbot-event-{listener.plugin}", daemon=True
-        ).start()
-        if not done.wait(self.time_limit):
+        if not self._workers[listener.plugin].run(call).wait(self.time_limit):
             self._count("timed_out")
             log.warning(
                 "plugin %r took longer than %s s on the %s event of ticket %s; left running, "
@@ -167,3 +167,37 @@ class EventNotifier:
     def _count(self, what: str) -> None:
         with self._lock:
             self.counts[what] += 1
+
+
+class _Workers:
+    """Daemon threads that run one plugin's calls, started when none is idle and reused
+    after (a plugin's calls left running past the limit keep theirs; daemon threads never
+    hold up the process's exit)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self.idle = 0
+        self.lock = threading.Lock()
+
+    def run(self, function) -> threading.Event:
+        """Run ``function`` on one of the threads; the event is set when it returns."""
+        done = threading.Event()
+        with self.lock:
+            start = self.idle == 0
+            if not start:
+                self.idle -= 1
+        self.tasks.put((function, done))
+        if start:
+            threading.Thread(target=self._work, name=self.name, daemon=True).start()
+        return done
+
+    def _work(self) -> None:
+        while True:
+            function, done = self.tasks.get()
+            try:
+                function()
+            finally:
+                done.set()
+                with self.lock:
+                    self.idle += 1

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import re
 import time
-import uuid
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -104,6 +104,13 @@ class Metrics:
             self.tickets_flagged.labels(department=department).inc()
 
 
+def _new_request_id() -> bytes:
+    """16 hex digits, unique enough to find a request in the logs. Not uuid4: os.urandom
+    releases the GIL around its system call, and taking it back from the busy threads cost
+    up to 0.08 ms per request in a profile of the server under load."""
+    return f"{random.getrandbits(64):016x}".encode()
+
+
 class RequestLog:
     """ASGI middleware: a request id on every response (``X-Request-ID``, the client's own
     if it sent a sane one), request counts and latency by route template, and one access-log
@@ -118,13 +125,16 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = next(
-            (
-                value
-                for name, value in scope.get("headers", [])
-                if name == REQUEST_ID_HEADER and _CLIENT_REQUEST_ID.match(value)
-            ),
-            uuid.uuid4().hex[:16].encode(),
+        request_id = (
+            next(
+                (
+                    value
+                    for name, value in scope.get("headers", [])
+                    if name == REQUEST_ID_HEADER and _CLIENT_REQUEST_ID.match(value)
+                ),
+                None,
+            )
+            or _new_request_id()
         )
         scope.setdefault("state", {})["request_id"] = request_id.decode()
         status = 500

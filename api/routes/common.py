@@ -3,6 +3,7 @@ rows to response bodies and the publishing of ticket events."""
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -127,7 +128,8 @@ def publish(
         return
     service.notifier.publish(
         {
-            "id": str(uuid.uuid4()),
+            # Random, but not os.urandom's (it hands the GIL over: ticketbot.api.observability).
+            "id": str(uuid.UUID(int=random.getrandbits(128), version=4)),
             "type": kind,
             "ticket_id": ticket_id,
             "ticket": ticket.model_dump(mode="json") if ticket else None,

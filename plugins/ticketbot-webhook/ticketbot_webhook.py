@@ -22,6 +22,7 @@ type) and ``X-Ticketbot-Delivery`` (its id, the same on every retry, to deduplic
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -152,10 +153,31 @@ def _retry_after(response: requests.Response) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
+_SETTINGS = (
+    "TICKETBOT_WEBHOOK_URLS",
+    "TICKETBOT_WEBHOOK_TIMEOUT",
+    "TICKETBOT_WEBHOOK_RETRIES",
+    "TICKETBOT_WEBHOOK_BACKOFF",
+    "TICKETBOT_WEBHOOK_SECRET",
+    "TICKETBOT_WEBHOOK_INTERNAL",
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _config(values: tuple[str | None, ...]) -> Config:
+    return Config.from_env({k: v for k, v in zip(_SETTINGS, values, strict=True) if v is not None})
+
+
+def current_config() -> Config:
+    """The settings as the environment holds them now, parsed once per distinct value (an
+    event costs a few lookups, not a parse)."""
+    return _config(tuple(os.environ.get(name) for name in _SETTINGS))
+
+
 @hookimpl
 def ticket_event(event: dict[str, Any]) -> None:
     """Send ``event`` to every configured URL."""
-    config = Config.from_env()
+    config = current_config()
     comment = event.get("comment") or {}
     if comment.get("internal") and not config.internal:
         return
