@@ -198,6 +198,7 @@ class _Workers:
             try:
                 function()
             finally:
-                done.set()
+                # Idle before the caller hears it is done: its next call finds this thread.
                 with self.lock:
                     self.idle += 1
+                done.set()

@@ -102,6 +102,19 @@ def test_a_slow_plugin_is_left_behind(caplog):
     notifier.stop()
 
 
+def test_a_plugins_calls_reuse_its_threads():
+    heard: list[int] = []
+    notifier = EventNotifier([Listener("quick", lambda event: heard.append(1), ("event",))])
+    notifier.start()
+    for number in range(200):
+        notifier.publish({"type": "created", "ticket_id": number})
+    wait_for(lambda: len(heard) == 200)
+    threads = [t for t in threading.enumerate() if t.name == "ticketbot-event-quick"]
+    assert len(threads) == 1  # one thread for 200 calls made one after the other
+    assert all(t.daemon for t in threads)
+    notifier.stop()
+
+
 def test_a_full_queue_drops_events_without_waiting(caplog):
     release = threading.Event()
     started = threading.Event()
