@@ -288,26 +288,30 @@ def page(
     ``sort`` order."""
     equal = equal or {}
     keys = sort_keys(ticket, sort)
-    counted = count(query, ticket, equal, text)
     values = cursor_values(cursor, keys, sort) if cursor else None
     wanted = offset + limit + 1
     name = sort.lstrip("-")
+    counted = None
     if text and search.walks_index(ticket) and sort == "-created_at" and not offset:
         narrowed = query.where(*equal_conditions(ticket, equal)) if equal else query
         before = (values[0], values[1]) if values is not None else None
-        rows = search.newest_matching(narrowed, ticket, text, before, wanted)
+        rows, counted = search.newest_matching(
+            narrowed, ticket, text, before, wanted, count_to=TOTAL_CAP + 1, filtered=bool(equal)
+        )
     elif name == "priority" and not offset and not text:
         rows = _by_priority(query, ticket, equal, keys, values, wanted)
     elif name == "created_at" and offset <= MAX_MERGED_OFFSET and not text:
         condition = after(keys, values) if values is not None else None
         rows = _newest_first(query, ticket, equal, keys, condition, wanted)[offset:]
     else:
-        query = query.where(*equal_conditions(ticket, equal)) if equal else query
+        narrowed = query.where(*equal_conditions(ticket, equal)) if equal else query
         if text:
-            query = query.where(search.matching(ticket, text))
+            narrowed = narrowed.where(search.matching(ticket, text))
         if values is not None:
-            query = query.where(after(keys, values))
-        rows = list(query.order_by(*order_by(keys)).limit(limit + 1).offset(offset or None))
+            narrowed = narrowed.where(after(keys, values))
+        rows = list(narrowed.order_by(*order_by(keys)).limit(limit + 1).offset(offset or None))
+    if counted is None:
+        counted = count(query, ticket, equal, text)
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(
