@@ -91,6 +91,16 @@ def ticket_query(models: BoundModels) -> peewee.ModelSelect:
     )
 
 
+def by_id(query: peewee.ModelSelect, ticket: type[peewee.Model], numbers: list[int]) -> list:
+    """The tickets numbered ``numbers`` with the columns of ``query`` (in no set order),
+    looked up by id alone: ``query``'s own conditions are dropped, the numbers having been
+    chosen with them. (With them, SQLite may walk a filter's index instead of looking the
+    ids up: 31 ms instead of 0.3, measured.)"""
+    lookup = query.clone()
+    lookup._where = None  # peewee's WHERE clause; were it left in place, only slower
+    return list(lookup.where(ticket.id.in_(numbers)))
+
+
 def visible(models: BoundModels, caller: Principal, query: peewee.ModelSelect | None = None):
     """``query`` (default: every ticket) narrowed to what ``caller`` may see: its own for a
     requester, all for agents and admins."""

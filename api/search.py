@@ -25,6 +25,7 @@ from datetime import datetime
 
 import peewee
 
+from ticketbot.api import lifecycle
 from ticketbot.api.models import search_key
 
 _WORDS = re.compile(r"[^\W_]+")
@@ -214,11 +215,7 @@ def newest_matching(
             last = light[wanted - 1] >> ID_BITS
             chosen = [n for n in light if n >> ID_BITS >= last]
         if every_match or (not filtered and chosen[-1] >> ID_BITS != light[-1] >> ID_BITS):
-            # By id alone: with the filters there too, SQLite may walk a filter's index
-            # instead of looking the ids up (measured: 31 ms instead of 0.3).
-            by_id = query.clone()
-            by_id._where = None  # peewee's WHERE clause; left in place, only slower
-            found = list(by_id.where(ticket.id.in_([n & ID_MASK for n in chosen])))
+            found = lifecycle.by_id(query, ticket, [n & ID_MASK for n in chosen])
             return _newest(found, wanted), counted
     rows = list(joined.order_by(row_number).limit(wanted))
     if len(rows) == wanted:
