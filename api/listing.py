@@ -309,8 +309,11 @@ def page(
     if text and search.walks_index(ticket) and sort == "-created_at" and not offset:
         narrowed = query.where(*equal_conditions(ticket, equal)) if equal else query
         before = (values[0], values[1]) if values is not None else None
+        # Filtered: equality filters, or the query's own (a requester's tickets, created_by,
+        # needs_review); peewee keeps those in _where.
+        filtered = bool(equal) or getattr(query, "_where", None) is not None
         rows, counted = search.newest_matching(
-            narrowed, ticket, text, before, wanted, count_to=TOTAL_CAP + 1, filtered=bool(equal)
+            narrowed, ticket, text, before, wanted, count_to=TOTAL_CAP + 1, filtered=filtered
         )
     elif name == "priority" and not offset and not text:
         rows = _by_priority(query, ticket, equal, keys, values, wanted)
