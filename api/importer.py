@@ -25,7 +25,7 @@ from typing import Any
 
 from ticketbot.api.bulk import insert_many
 from ticketbot.api.classifier import DepartmentClassifier
-from ticketbot.api.lifecycle import STATUSES
+from ticketbot.api.lifecycle import STATUSES, routing_of
 from ticketbot.api.models import (
     BoundModels,
     search_key,
@@ -301,12 +301,8 @@ def _values(
         else:
             routing = routings[index]
             common |= {
-                "department": routing.department,
+                **routing_of(routing),
                 "predicted_department": routing.department,
-                "confidence": routing.confidence,
-                "ranking": routing.ranking,
-                "needs_review": routing.needs_review,
-                "model_version": routing.model_version,
                 "labelled_by": None,
             }
         values.append(common)

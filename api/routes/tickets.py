@@ -97,12 +97,8 @@ def _store(service: Service, body: TicketCreate, routing: Routing, caller: Princ
     values = {
         "title": body.title,
         "description": body.description,
-        "department": routing.department,
+        **lifecycle.routing_of(routing),
         "predicted_department": routing.department,
-        "confidence": routing.confidence,
-        "ranking": routing.ranking,
-        "needs_review": routing.needs_review,
-        "model_version": routing.model_version,
         "status": "open",
         "priority": "normal",
         "search_text": search_key(f"{body.title}\n{body.description}"),
