@@ -64,6 +64,8 @@ def _sqlite(url: str, settings: Settings) -> peewee.Database:
             "busy_timeout": settings.sqlite_busy_timeout_ms,
             "foreign_keys": 1,
             "synchronous": settings.sqlite_synchronous,
+            "cache_size": -1024 * settings.sqlite_cache_mib,  # negative: in KiB
+            "mmap_size": 2**20 * settings.sqlite_mmap_mib,
         },
         timeout=settings.sqlite_busy_timeout_ms / 1000,
         # Take the write lock when a transaction starts, so concurrent writers wait for each

@@ -273,16 +273,40 @@ def _by_priority(
     return rows
 
 
+def _ids_only(query: peewee.ModelSelect, ticket: type[peewee.Model]) -> peewee.ModelSelect:
+    """The ids of the tickets ``query`` selects, without its join: joined, SQLite reads each
+    row for the join's column instead of walking the order's index alone (measured at offset
+    900,000 of a million: 25 ms, 8 ms without)."""
+    ids = ticket.select(ticket.id)
+    ids._where = query._where  # peewee's WHERE clause
+    return ids
+
+
 def _deep(
     query: peewee.ModelSelect,
-    ordered: peewee.ModelSelect,
     ticket: type[peewee.Model],
+    keys: list[Key],
     offset: int,
+    wanted: int,
 ) -> list[Any]:
-    """A deep ``offset`` page: the ids skipped over in the order's index alone (the
-    engines drop the join of the key's name that reads nothing), then only the page's
-    rows read whole (measured at offset 900,000: 334 ms before, on SQLite)."""
-    numbers = [row.id for row in ordered.select(ticket.id).offset(offset)]
+    """A deep ``offset`` page: the ids skipped over in the order's index alone, then only
+    the page's rows read whole (measured at offset 900,000: 334 ms before, on SQLite).
+
+    On SQLite, a list with no condition at all is walked from its other end when that end
+    is nearer: its exact count costs a walk of the table's pages, not of its rows."""
+    ids = _ids_only(query, ticket)
+    order, skip = keys, offset
+    if query._where is None and not isinstance(ticket._meta.database, peewee.PostgresqlDatabase):
+        total = ticket.select(peewee.fn.COUNT(peewee.SQL("*"))).scalar()
+        if offset >= total:
+            return []
+        if offset > total // 2:
+            order = [Key(k.expression, not k.descending, k.kind) for k in keys]
+            last = min(total, offset + wanted)  # one past the page's last row
+            skip, wanted = total - last, last - offset
+    numbers = [row.id for row in ids.order_by(*order_by(order)).limit(wanted).offset(skip)]
+    if order is not keys:
+        numbers.reverse()
     found = {row.id: row for row in lifecycle.by_id(query, ticket, numbers)}
     return [found[number] for number in numbers if number in found]
 
@@ -326,11 +350,10 @@ def page(
             narrowed = narrowed.where(search.matching(ticket, text))
         if values is not None:
             narrowed = narrowed.where(after(keys, values))
-        ordered = narrowed.order_by(*order_by(keys)).limit(limit + 1)
         if offset > MAX_MERGED_OFFSET:
-            rows = _deep(narrowed, ordered, ticket, offset)
+            rows = _deep(narrowed, ticket, keys, offset, limit + 1)
         else:
-            rows = list(ordered.offset(offset or None))
+            rows = list(narrowed.order_by(*order_by(keys)).limit(limit + 1).offset(offset or None))
     if counted is None:
         counted = count(query, ticket, equal, text)
     more = len(rows) > limit

@@ -58,6 +58,18 @@ class Settings(BaseSettings):
         default="FULL",
         description="SQLite synchronous pragma: FULL survives power loss, NORMAL is faster",
     )
+    sqlite_cache_mib: int = Field(
+        default=64,
+        ge=1,
+        description="Page cache of each SQLite connection, in MiB, filled as pages are read "
+        "(SQLite's own default, 2 MiB, makes a large database re-read its index pages)",
+    )
+    sqlite_mmap_mib: int = Field(
+        default=4096,
+        ge=0,
+        description="How much of the SQLite file is read through memory mapping, in MiB, "
+        "shared by every connection and process (0: off)",
+    )
     postgres_pool_size: int = Field(default=20, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_header_bytes: int = Field(

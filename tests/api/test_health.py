@@ -81,3 +81,22 @@ def test_a_read_only_database_is_degraded_with_the_reason(tmp_path: Path):
         body = response.json()
         assert body["status"] == "degraded" and body["database"] is False
         assert "database" in body["problem"]
+
+
+def test_sqlite_connections_get_the_cache_and_memory_map_settings(tmp_path: Path):
+    from ticketbot.api.db import close_database, connect_database
+    from ticketbot.api.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'pragmas.db'}"
+    for cache, mmap in ((64, 4096), (8, 0)):
+        database = connect_database(
+            Settings(database_url=url, sqlite_cache_mib=cache, sqlite_mmap_mib=mmap)
+        )
+        try:
+            with database.connection_context():
+                assert database.execute_sql("PRAGMA cache_size").fetchone()[0] == -1024 * cache
+                mapped = database.execute_sql("PRAGMA mmap_size").fetchone()[0]
+                # SQLite caps the map at its build's maximum (2 GiB here, by default).
+                assert mapped == min(2**20 * mmap, mapped) and (mapped > 0) == (mmap > 0)
+        finally:
+            close_database(database)

@@ -184,6 +184,38 @@ def test_combined_filters_and_sorts_page_like_the_whole_list(client, monkeypatch
                 assert [t["id"] for t in by_offset["items"]] == expected[1:], (wanted, sort)
 
 
+@pytest.mark.parametrize("sort", ["-created_at", "created_at", "-updated_at", "-priority"])
+def test_deep_offset_pages_match_the_whole_list_from_either_end(client, monkeypatch, sort):
+    """Past MAX_MERGED_OFFSET an offset page skips ids in the order's index; on SQLite a list
+    with no condition is walked from its nearer end. Every offset, near either end and past
+    the last ticket, gives the slice of the whole list, for everyone and for a requester."""
+    from ticketbot.api import listing
+
+    requester = new_key(client, "requester")
+    for n in range(9):
+        headers = {"Authorization": f"Bearer {requester}"} if n % 2 else {}
+        created = client.post("/tickets", json={"title": f"Ticket {n}"}, headers=headers)
+        assert created.status_code == 201
+        priority = ["low", "normal", "high", "urgent"][n % 4]
+        client.patch(f"/tickets/{created.json()['id']}", json={"priority": priority})
+    monkeypatch.setattr(listing, "MAX_MERGED_OFFSET", 0)
+    for headers in ({}, {"Authorization": f"Bearer {requester}"}):
+        whole = client.get("/tickets", params={"sort": sort, "limit": 100}, headers=headers)
+        expected = [t["id"] for t in whole.json()["items"]]
+        for offset in range(1, len(expected) + 2):
+            for limit in (1, 3):
+                params = {"sort": sort, "limit": limit, "offset": offset}
+                page = client.get("/tickets", params=params, headers=headers).json()
+                assert [t["id"] for t in page["items"]] == expected[offset : offset + limit], (
+                    headers,
+                    offset,
+                    limit,
+                )
+                assert page["total"] == len(expected)
+                more = offset + limit < len(expected)
+                assert (page["next_cursor"] is not None) == more, (offset, limit)
+
+
 def test_search_pages_are_newest_first_within_a_second_too(client):
     """SQLite's index orders a second's tickets by id (ticketbot.api.search): a search's
     pages still follow (created_at, id), whatever the order of ids in that second."""

@@ -87,8 +87,8 @@ SMALL_TALK = {
         "monde| ticketbot| le bot|}{ !| :)|}",
         "{merci|merci beaucoup|merci bien|super merci|top merci|mille mercis|c'est gentil|"
         "parfait merci}{ à toi| pour ton aide| pour tout|}{ !|}",
-        "{au revoir|à plus|à bientôt|bonne journée|bonne soirée|à demain|ciao|bye|salut}{ !| "
-        "et merci| à tous|}",
+        "{au revoir|à plus|à bientôt|bonne journée|bonne soirée|à demain|ciao|bye|salut|"
+        "quitter}{ !| et merci| à tous|}",
         "{bonjour |salut |}{ça va|comment ça va|tu vas bien|comment vas-tu|la forme}{ ?|}",
         "{oui|non|ouais|nan|ok|d'accord|peut-être|bof|bien sûr|pas du tout|je sais pas|bien|"
         "super|génial|cool|top}{ !|.| merci|}",
@@ -100,7 +100,7 @@ SMALL_TALK = {
         "everyone|}{ !| :)|}",
         "{thanks|thank you|thanks a lot|thx|cheers|much appreciated|many thanks}{ for your "
         "help| so much|}{ !|}",
-        "{bye|goodbye|see you|see you later|have a nice day|good night|take care}{ !|}",
+        "{bye|goodbye|see you|see you later|have a nice day|good night|take care|quit|exit}{ !|}",
         "{hi |hello |}{how are you|how's it going|you ok|how are you doing}{ ?|}",
         "{yes|no|maybe|ok|okay|sure|nope|i don't know|not sure|great|cool|fine|nice}{ !|.| "
         "thanks|}",
