@@ -8,6 +8,7 @@ go through the same converters Peewee would apply (dates, JSON), so rows read ba
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -46,24 +47,64 @@ def insert_one(database: peewee.Database, model: type[peewee.Model], values: dic
     return database.execute_sql(sql, row).lastrowid
 
 
-def insert_many(
-    database: peewee.Database, model: type[peewee.Model], values: list[dict[str, Any]]
-) -> None:
-    """Insert rows in bulk: PostgreSQL's COPY, SQLite's executemany."""
-    names = tuple(values[0])
-    postgres = isinstance(database, peewee.PostgresqlDatabase)
-    sql, columns, convert = _statement(model, names, postgres)
+def prepare(
+    model: type[peewee.Model], names: tuple[str, ...], values: list[dict[str, Any]], postgres: bool
+) -> Any:
+    """The rows of ``values`` as the database takes them in bulk, without their ids (no
+    database needed: an import prepares them in another process): COPY lines for
+    PostgreSQL, one JSON array of rows for SQLite."""
+    _, _, convert = _statement(model, names, postgres)
     rows = [_row(v, names, convert) for v in values]
     if postgres:
+        return [",".join(map(_copy_cell, row)) + "\n" for row in rows]
+    return json.dumps(rows, default=str)
+
+
+def only(prepared: Any, keep: list[int]) -> Any:
+    """The rows of ``prepared`` at the positions ``keep``."""
+    if isinstance(prepared, str):
+        rows = json.loads(prepared)
+        return json.dumps([rows[i] for i in keep])
+    return [prepared[i] for i in keep]
+
+
+def insert_prepared(
+    database: peewee.Database,
+    model: type[peewee.Model],
+    names: tuple[str, ...],
+    prepared: Any,
+    numbers: list[int],
+) -> None:
+    """Insert the rows :func:`prepare` made, numbered ``numbers`` (the column of
+    ``names[0]``: the id, or the ticket's id; consecutive on SQLite) in one statement."""
+    if isinstance(database, peewee.PostgresqlDatabase):
+        _, columns, _ = _statement(model, names, True)
         buffer = io.StringIO()
-        buffer.writelines(",".join(map(_copy_cell, row)) + "\n" for row in rows)
+        buffer.writelines(f"{n},{line}" for n, line in zip(numbers, prepared, strict=True))
         buffer.seek(0)
         table = model._meta.table_name
         database.cursor().copy_expert(
             f"COPY \"{table}\" ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
         )
         return
-    database.cursor().executemany(sql, rows)
+    if numbers and numbers[-1] - numbers[0] != len(numbers) - 1:
+        raise ValueError("SQLite bulk inserts take consecutive numbers")
+    # One statement for the whole batch, which SQLite reads in C: executemany hands the
+    # interpreter lock back and forth once per row, and another busy thread made each of
+    # those hand-backs wait (an import's lookups took 50 times their own time).
+    first = numbers[0] if numbers else 0
+    database.execute_sql(_json_statement(model, names), (first, prepared))
+
+
+@lru_cache(maxsize=64)
+def _json_statement(model: type[peewee.Model], names: tuple[str, ...]) -> str:
+    """SQLite's INSERT of rows given as one JSON array of arrays, numbered from a first
+    number on (``names[0]``'s column)."""
+    fields = [model._meta.fields[name] for name in names]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(fields) - 1))
+    table = model._meta.table_name
+    return f'INSERT INTO "{table}" ({columns}) SELECT ? + key, {values} FROM json_each(?)'
 
 
 def _copy_cell(value: Any) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,11 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ticketbot.api.bulk import insert_many
+from ticketbot.api.bulk import insert_prepared, only, prepare
 from ticketbot.api.classifier import DepartmentClassifier
 from ticketbot.api.lifecycle import STATUSES, routing_of
 from ticketbot.api.models import (
     BoundModels,
+    Ticket,
+    TicketEvent,
     search_key,
     utc_now,
 )
@@ -201,6 +204,209 @@ def count_rows(path: Path) -> int:
         return 0
 
 
+# Files this big are read in a process of their own (starting one costs about 0.3 s): with
+# a thread, the reader and the writer took turns holding the interpreter lock.
+PROCESS_MIN_BYTES = 4 * 2**20
+TICKET_COLUMNS = (
+    "title",
+    "description",
+    "status",
+    "priority",
+    "created_at",
+    "updated_at",
+    "search_text",
+    "external_id",
+    "revision",
+    "department",
+    "predicted_department",
+    "confidence",
+    "ranking",
+    "needs_review",
+    "model_version",
+    "labelled_by",
+)
+EVENT_COLUMNS = ("kind", "data", "by", "at", "internal")
+
+
+@dataclass
+class Batch:
+    """The next rows to write, ready for the database (made where the file is read)."""
+
+    rows_read: int  # rows of the file read so far (for the progress bar)
+    bad: list[tuple[int, str]]  # bad rows found since the last batch
+    external_ids: list[str]
+    tickets: Any  # bulk.prepare rows, without the id
+    events: Any  # bulk.prepare rows, without the ticket's id
+
+
+def batches(
+    path: Path,
+    mapping: dict[str, str],
+    keep_labels: bool,
+    classifier: DepartmentClassifier | None,
+    size: int,
+    postgres: bool,
+) -> Iterator[Batch]:
+    """The file's good rows, ``size`` at a time, routed unless ``keep_labels``; the last
+    batch may be empty (it carries the last bad rows)."""
+    report = Report()
+    pending: list[Row] = []
+    seen: set[str] = set()
+    reported = 0
+
+    def batch() -> Batch:
+        nonlocal reported
+        values = _values(pending, classifier, keep_labels)
+        bad, reported = report.bad[reported:], len(report.bad)
+        return Batch(
+            report.rows,
+            bad,
+            [v["external_id"] for v in values],
+            prepare(Ticket, TICKET_COLUMNS, values, postgres),
+            prepare(TicketEvent, EVENT_COLUMNS, [_event(v) for v in values], postgres),
+        )
+
+    for row in read_rows(Path(path), mapping, keep_labels, report):
+        if row.external_id in seen:
+            report.bad.append((row.line, f"external_id {row.external_id!r} repeated in the file"))
+            continue
+        seen.add(row.external_id)
+        pending.append(row)
+        if len(pending) >= size:
+            yield batch()
+            pending = []
+    yield batch()
+
+
+def _event(v: dict[str, Any]) -> dict[str, Any]:
+    """The ``created`` event of an imported ticket (its id added when it is written)."""
+    return {
+        "kind": "created",
+        "data": {
+            "department": v["department"],
+            "confidence": v["confidence"],
+            "ranking": v["ranking"],
+            "needs_review": v["needs_review"],
+            "model_version": v["model_version"],
+            "labelled_by": v["labelled_by"],
+        },
+        "by": IMPORTED,
+        "at": v["created_at"],
+        "internal": False,
+    }
+
+
+def _read_in_process(path, mapping, keep_labels, size, postgres, out) -> None:
+    """A reading process: every batch into ``out``, then None (or the error)."""
+    try:
+        for batch in batches(path, mapping, keep_labels, None, size, postgres):
+            out.put(batch)
+        out.put(None)
+    except BaseException as error:  # noqa: BLE001 - handed to the writing process
+        out.put(error if _picklable(error) else ImportError_(str(error)))
+
+
+def _picklable(error: BaseException) -> bool:
+    import pickle
+
+    try:
+        pickle.dumps(error)
+    except Exception:  # noqa: BLE001 - any reason
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _reader(
+    path: Path,
+    mapping: dict[str, str],
+    keep_labels: bool,
+    classifier: DepartmentClassifier | None,
+    size: int,
+    postgres: bool,
+) -> Iterator[Callable[[], Batch | None]]:
+    """Where the batches are made while the current one is written: a process for large
+    files (the classifier stays here: routed imports use a thread), else a thread. Yields
+    the function that gives the next batch (None at the end)."""
+    import multiprocessing
+    import queue
+    import threading
+
+    try:
+        large = os.path.getsize(path) >= PROCESS_MIN_BYTES
+    except OSError:
+        large = False
+    if large and classifier is None:
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded process
+        channel = context.Queue(maxsize=2)
+        process = context.Process(
+            target=_read_in_process,
+            args=(path, mapping, keep_labels, size, postgres, channel),
+            name="ticketbot-import-reader",
+            daemon=True,
+        )
+        process.start()
+
+        def following() -> Batch | None:
+            while True:
+                try:
+                    item = channel.get(timeout=1)
+                except queue.Empty:
+                    if process.is_alive():
+                        continue
+                    try:  # what it put just before it ended
+                        item = channel.get(timeout=1)
+                    except queue.Empty:
+                        raise ImportError_(
+                            f"the process reading {path} stopped (exit code "
+                            f"{process.exitcode}); run the same command again to finish"
+                        ) from None
+                return _given(item)
+
+        try:
+            yield following
+        finally:
+            if process.is_alive():
+                process.terminate()
+            process.join(timeout=10)
+            channel.close()
+        return
+
+    channel = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches(path, mapping, keep_labels, classifier, size, postgres):
+                while not stop.is_set():
+                    with contextlib.suppress(queue.Full):
+                        channel.put(batch, timeout=0.1)
+                        break
+                if stop.is_set():
+                    return
+            channel.put(None)
+        except BaseException as error:  # noqa: BLE001 - handed to the writing thread
+            channel.put(error)
+
+    thread = threading.Thread(target=produce, name="import-reader", daemon=True)
+    thread.start()
+
+    try:
+        yield lambda: _given(channel.get())
+    finally:
+        stop.set()
+        while thread.is_alive():  # let it see the stop, or finish into the queue
+            with contextlib.suppress(queue.Empty):
+                channel.get(timeout=0.1)
+
+
+def _given(item: Batch | BaseException | None) -> Batch | None:
+    """What a reader handed over: a batch, None at the end, or its error raised here."""
+    if isinstance(item, BaseException):
+        raise item
+    return item
+
+
 def import_tickets(
     models: BoundModels,
     path: Path,
@@ -213,57 +419,25 @@ def import_tickets(
 ) -> Report:
     """Import ``path`` into the database of ``models``; returns what was done.
 
-    A thread reads, checks (and routes) the next batch while this one writes the current
-    batch: the database's own work (indexes, search index) runs without the GIL.
+    The next batch is read, checked (and routed) while this one is written: the database's
+    own work (indexes, search index) runs meanwhile.
     """
-    import queue
-    import threading
     import time
+
+    import peewee
 
     if not keep_labels and classifier is None:
         raise ImportError_("routing needs a classifier")
     report = Report()
     started = time.perf_counter()
-    batches: queue.Queue = queue.Queue(maxsize=2)
-
-    def produce() -> None:
-        try:
-            pending: list[Row] = []
-            seen: set[str] = set()
-            for row in read_rows(Path(path), mapping or {}, keep_labels, report):
-                if row.external_id in seen:
-                    report.bad.append(
-                        (row.line, f"external_id {row.external_id!r} repeated in the file")
-                    )
-                    continue
-                seen.add(row.external_id)
-                pending.append(row)
-                if len(pending) >= batch:
-                    batches.put((report.rows, _values(pending, classifier, keep_labels)))
-                    pending = []
-            if pending:
-                batches.put((report.rows, _values(pending, classifier, keep_labels)))
-            batches.put(None)
-        except BaseException as error:  # noqa: BLE001 - handed to the writing thread
-            batches.put(error)
-
-    reader = threading.Thread(target=produce, name="import-reader", daemon=True)
-    reader.start()
-    try:
-        while (item := batches.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            rows_read, values = item
-            _write(models, values, report)
+    postgres = isinstance(models.database, peewee.PostgresqlDatabase)
+    with _reader(Path(path), mapping or {}, keep_labels, classifier, batch, postgres) as following:
+        while (item := following()) is not None:
+            report.rows = item.rows_read
+            report.bad += item.bad
+            _write(models, item, report)
             if progress:
-                progress(rows_read)
-    finally:
-        # On an error here, let the reader finish into a queue nobody reads: drain it.
-        while reader.is_alive():
-            with contextlib.suppress(queue.Empty):
-                batches.get(timeout=0.1)
-    if progress:
-        progress(report.rows)
+                progress(item.rows_read)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -309,46 +483,26 @@ def _values(
     return values
 
 
-def _write(models: BoundModels, values: list[dict[str, Any]], report: Report) -> None:
+def _write(models: BoundModels, batch: Batch, report: Report) -> None:
     """One batch in one transaction: skip what is already there, insert the rest with their
     first history event."""
     ticket, event = models.ticket, models.event
+    if not batch.external_ids:
+        return
     with models.database.atomic():
-        there = set(
-            existing(models.database, ticket, "external_id", [v["external_id"] for v in values])
-        )
-        values = [v for v in values if v["external_id"] not in there]
-        report.already_there += len(there)
-        if not values:
+        there = existing(models.database, ticket, "external_id", batch.external_ids)
+        keep = [i for i, e in enumerate(batch.external_ids) if e not in there]
+        report.already_there += len(batch.external_ids) - len(keep)
+        if not keep:
             return
-        numbers = _new_ids(models.database, ticket, len(values))
-        for number, v in zip(numbers, values, strict=True):
-            v["id"] = number
+        tickets, events = batch.tickets, batch.events
+        if len(keep) < len(batch.external_ids):
+            tickets, events = only(tickets, keep), only(events, keep)
+        numbers = _new_ids(models.database, ticket, len(keep))
         with indexed_in_bulk(models.database, ticket, numbers[0], numbers[-1]):
-            insert_many(models.database, ticket, values)
-        insert_many(
-            models.database,
-            event,
-            [
-                {
-                    "ticket": v["id"],
-                    "kind": "created",
-                    "data": {
-                        "department": v["department"],
-                        "confidence": v["confidence"],
-                        "ranking": v["ranking"],
-                        "needs_review": v["needs_review"],
-                        "model_version": v["model_version"],
-                        "labelled_by": v["labelled_by"],
-                    },
-                    "by": IMPORTED,
-                    "at": v["created_at"],
-                    "internal": False,
-                }
-                for v in values
-            ],
-        )
-        report.imported += len(values)
+            insert_prepared(models.database, ticket, ("id", *TICKET_COLUMNS), tickets, numbers)
+        insert_prepared(models.database, event, ("ticket", *EVENT_COLUMNS), events, numbers)
+        report.imported += len(keep)
 
 
 def _new_ids(database: Any, model: Any, count: int) -> list[int]:
@@ -372,18 +526,20 @@ def _new_ids(database: Any, model: Any, count: int) -> list[int]:
 
 
 def existing(database: Any, model: Any, key: str, wanted: list[Any]) -> dict[Any, int]:
-    """``{value: id}`` of the rows whose ``key`` column holds one of ``wanted``."""
+    """``{value: id}`` of the rows whose ``key`` column holds one of ``wanted`` (one
+    statement: the list goes as one array)."""
+    import json
+
     import peewee
 
-    found: dict[Any, int] = {}
-    mark = "%s" if isinstance(database, peewee.PostgresqlDatabase) else "?"
     table, column = model._meta.table_name, model._meta.fields[key].column_name
-    for start in range(0, len(wanted), 900):  # SQLite's limit on parameters
-        chunk = wanted[start : start + 900]
-        cursor = database.execute_sql(
-            f'SELECT id, "{column}" FROM "{table}" WHERE "{column}" IN '
-            f"({', '.join(mark for _ in chunk)})",
-            chunk,
+    if isinstance(database, peewee.PostgresqlDatabase):
+        sql = f'SELECT id, "{column}" FROM "{table}" WHERE "{column}" = ANY(%s)'
+        cursor = database.execute_sql(sql, (list(wanted),))
+    else:
+        sql = (
+            f'SELECT id, "{column}" FROM "{table}" '
+            f'WHERE "{column}" IN (SELECT value FROM json_each(?))'
         )
-        found.update({value: number for number, value in cursor.fetchall()})
-    return found
+        cursor = database.execute_sql(sql, (json.dumps(list(wanted)),))
+    return {value: number for number, value in cursor.fetchall()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -338,7 +339,19 @@ def imported(client) -> list[dict]:
     return client.get("/tickets", params={"limit": 100, "sort": "created_at"}).json()["items"]
 
 
-def test_import_keeps_labels_and_a_rerun_never_duplicates(client, capsys, tmp_path, api_settings):
+@pytest.fixture(params=["thread", "process"])
+def reader(request, monkeypatch):
+    """Where an import reads its file: a thread (small files), or a process of its own."""
+    from ticketbot.api import importer
+
+    if request.param == "process":
+        monkeypatch.setattr(importer, "PROCESS_MIN_BYTES", 0)
+    return request.param
+
+
+def test_import_keeps_labels_and_a_rerun_never_duplicates(
+    client, capsys, tmp_path, api_settings, reader
+):
     export = write_export(tmp_path / "old.csv", export_rows(23))
     url = api_settings.database_url
     code, out, err = run(
@@ -371,7 +384,9 @@ def test_import_keeps_labels_and_a_rerun_never_duplicates(client, capsys, tmp_pa
     assert sources == {"imported"}
 
 
-def test_import_reports_bad_rows_with_their_line_numbers(client, capsys, tmp_path, api_settings):
+def test_import_reports_bad_rows_with_their_line_numbers(
+    client, capsys, tmp_path, api_settings, reader
+):
     rows = export_rows(3) + [
         ["", "no title", "IT", "open", "", "B-1"],
         ["Titre", "", "IT", "archived", "", "B-2"],
@@ -398,23 +413,23 @@ def test_import_reports_bad_rows_with_their_line_numbers(client, capsys, tmp_pat
 
 
 def test_a_crashed_import_leaves_whole_batches_and_a_rerun_finishes(
-    client, capsys, tmp_path, api_settings, monkeypatch
+    client, capsys, tmp_path, api_settings, monkeypatch, reader
 ):
     from ticketbot.api import importer
 
     export = write_export(tmp_path / "big.csv", export_rows(17))
-    real = importer.insert_many
+    real = importer.insert_prepared
     calls = {"n": 0}
 
-    def crash_on_the_third_batch(database, model, values):
+    def crash_on_the_third_batch(database, model, *rest):
         if model._meta.table_name == "ticket":
             calls["n"] += 1
             if calls["n"] == 3:
-                real(database, model, values)  # half written...
+                real(database, model, *rest)  # half written...
                 raise OSError(5, "Input/output error")  # ...then the disk fails
-        real(database, model, values)
+        real(database, model, *rest)
 
-    monkeypatch.setattr(importer, "insert_many", crash_on_the_third_batch)
+    monkeypatch.setattr(importer, "insert_prepared", crash_on_the_third_batch)
     code, _, err = run(
         "import", str(export), "--keep-labels", "--batch-size", "5", "--database-url",
         api_settings.database_url, capsys=capsys,
@@ -426,7 +441,7 @@ def test_a_crashed_import_leaves_whole_batches_and_a_rerun_finishes(
     created = client.post("/tickets", json={"title": "Clavier zébré"}).json()
     found = client.get("/tickets", params={"q": "zebre"}).json()["items"]
     assert [t["id"] for t in found] == [created["id"]]
-    monkeypatch.setattr(importer, "insert_many", real)
+    monkeypatch.setattr(importer, "insert_prepared", real)
     code, out, _ = run(
         "import", str(export), "--keep-labels", "--database-url", api_settings.database_url,
         capsys=capsys,
@@ -435,6 +450,27 @@ def test_a_crashed_import_leaves_whole_batches_and_a_rerun_finishes(
     titles = [t["title"] for t in imported(client) if t["title"].startswith("Demande")]
     assert sorted(int(title.split()[1]) for title in titles) == list(range(17))
     assert client.get("/tickets", params={"q": "demande imprimante"}).json()["total"] == 17
+
+
+def _reader_that_dies(*args) -> None:
+    """An import's reading process killed in the middle (the out-of-memory killer, say)."""
+    os._exit(3)
+
+
+def test_an_import_whose_reading_process_dies_says_so(
+    client, capsys, tmp_path, api_settings, monkeypatch
+):
+    from ticketbot.api import importer
+
+    monkeypatch.setattr(importer, "PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(importer, "_read_in_process", _reader_that_dies)
+    export = write_export(tmp_path / "old.csv", export_rows(4))
+    code, _, err = run(
+        "import", str(export), "--keep-labels", "--database-url", api_settings.database_url,
+        capsys=capsys,
+    )  # fmt: skip
+    assert code == 1 and "stopped (exit code 3)" in err and "again" in err
+    assert "Traceback" not in err and imported(client) == []
 
 
 def test_import_routes_when_asked_and_maps_columns(client, capsys, tmp_path, api_settings):

@@ -39,12 +39,24 @@ _LATIN_FOLDS = str.maketrans(
 )
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+@lru_cache(maxsize=1 << 12)
+def _fold_run(run: str) -> str:
+    return _strip_accents_slowly(run)
+
+
 def strip_accents(text: str) -> str:
     """Remove diacritics ("é" -> "e") so that typed-without-accents French still matches."""
     if text.isascii():
         return text
     folded = text.translate(_LATIN_FOLDS)
-    return folded if folded.isascii() else _strip_accents_slowly(folded)
+    if folded.isascii():
+        return folded
+    # What is left ("œ", "’", "€", other scripts): folded run by run, the ASCII between
+    # runs kept as it is (the whole text through NFKD cost 5 times as much on tickets).
+    return _NON_ASCII.sub(lambda found: _fold_run(found.group()), folded)
 
 
 @lru_cache(maxsize=1 << 10)
