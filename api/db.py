@@ -35,12 +35,22 @@ def connect_database(settings: Settings) -> peewee.Database:
             "PostgreSQL needs the psycopg2 driver: pip install 'ticketbot[postgres]'"
         ) from None
     pooled = "postgresql+pool" + url[len(scheme) :]
+    extra = {}
+    if settings.postgres_random_page_cost:
+        # The planner's price of a page read out of order, for this app's sessions only.
+        # PostgreSQL's default (4) assumes spinning disks: with it, a search filtered by
+        # department and status counted through the department's whole index (77 ms at a
+        # million tickets) instead of the search index's matches alone (7 ms).
+        given = db_url.parse(pooled).get("options", "")
+        cost = f"-c random_page_cost={settings.postgres_random_page_cost:g}"
+        extra["options"] = f"{given} {cost}".strip()
     return db_url.connect(
         pooled,
         max_connections=settings.postgres_pool_size,
         stale_timeout=300,
         timeout=30,
         connect_timeout=5,
+        **extra,
     )
 
 

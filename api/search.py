@@ -127,14 +127,15 @@ def create_search_index(database: peewee.Database, *, rebuild: bool = False) -> 
         )
 
 
-def matching(ticket: type[peewee.Model], q: str) -> peewee.Expression | None:
-    """The condition "each word of ``q`` begins a word of the ticket" (None: no word)."""
+def matching(ticket: type[peewee.Model], q: str, whole: bool = False) -> peewee.Expression | None:
+    """The condition "each word of ``q`` begins a word of the ticket" (None: no word);
+    ``whole``: "is a word of the ticket" (PostgreSQL only: a count's first try)."""
     found = words(q)
     if not found:
         return None
     database = ticket._meta.database
     if isinstance(database, peewee.PostgresqlDatabase):
-        query = " & ".join(f"{word}:*" for word in found)
+        query = " & ".join(word if whole else f"{word}:*" for word in found)
         return peewee.SQL(f"{POSTGRES_COLUMN} @@ to_tsquery('simple', %s)", (query,))
     rows = peewee.SQL(
         f"(SELECT (-rowid) & {ID_MASK} FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH ?)",

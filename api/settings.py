@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         "shared by every connection and process (0: off)",
     )
     postgres_pool_size: int = Field(default=20, ge=1)
+    postgres_random_page_cost: float = Field(
+        default=1.1,
+        ge=0,
+        description="random_page_cost for this app's PostgreSQL sessions: 1.1 suits SSDs and "
+        "cached data (PostgreSQL's default, 4, assumes spinning disks); 0 keeps the server's",
+    )
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_header_bytes: int = Field(
         default=16 * 1024,

@@ -100,3 +100,35 @@ def test_sqlite_connections_get_the_cache_and_memory_map_settings(tmp_path: Path
                 assert mapped == min(2**20 * mmap, mapped) and (mapped > 0) == (mmap > 0)
         finally:
             close_database(database)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("cost", "query", "expected"),
+    [
+        (1.1, "", {"random_page_cost": "1.1"}),
+        (0, "", {"random_page_cost": None}),  # the server's own
+        (2.5, "?options=-c%20work_mem%3D8MB", {"random_page_cost": "2.5", "work_mem": "8MB"}),
+    ],
+)
+def test_postgres_sessions_get_the_planner_setting_and_keep_the_urls(
+    postgres_url, cost, query, expected
+):
+    import psycopg2
+
+    from ticketbot.api.db import close_database, connect_database
+    from ticketbot.api.settings import Settings
+
+    with psycopg2.connect(postgres_url) as plain, plain.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        servers = cursor.fetchone()[0]
+    plain.close()
+    expected = {name: servers if value is None else value for name, value in expected.items()}
+    settings = Settings(database_url=postgres_url + query, postgres_random_page_cost=cost)
+    database = connect_database(settings)
+    try:
+        with database.connection_context():
+            for name, value in expected.items():
+                assert database.execute_sql(f"SHOW {name}").fetchone()[0] == value
+    finally:
+        close_database(database)
