@@ -39,5 +39,5 @@ async def metrics(
     if mode == "off":
         raise HTTPException(404, "Metrics are switched off (TICKETBOT_METRICS=off).")
     if mode == "key":
-        await authenticate(request, service, credentials)
+        await authenticate(request, credentials)
     return Response(service.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
