@@ -55,7 +55,7 @@ MAX_WALKED = 20_000
 # How PostgreSQL counts a search with filters (_count_matching): the filters' rows one by
 # one up to this many, the search's matches one by one when the filters keep this share.
 FEW_ROWS = 5_000
-LARGE_SHARE = 0.1
+LARGE_SHARE = 0.05
 
 
 class BadCursor(ValueError):
@@ -232,26 +232,28 @@ def _count_matching(
     of the table (:data:`LARGE_SHARE`), the search's matches checked against the filters
     ("vpn" in IT's closed tickets: 6.5 ms instead of 36: the planner read the department's
     whole index to AND it with the matches); in between, the planner's own way (7-15 ms).
-    OFFSET 0 keeps the outer conditions out of the inner query."""
+    OFFSET 0 keeps the outer conditions out of the inner query.
+
+    Without filters or through the matches, the tickets holding the words whole are
+    counted first: they are some of those holding words that begin with them, and their GIN
+    entries are read as lists where prefixes make bitmaps, so when they reach the cap the
+    count is settled ("paie erreur": 2.6 ms instead of 30)."""
     database = ticket._meta.database
     rows = _ids_only(query, ticket)
-    matching = search.matching(ticket, text)
     filtered = rows.where(*equal_conditions(ticket, equal)) if equal else rows
     estimate = _estimated_rows(filtered) if equal else math.inf
-    if not equal:
-        # The tickets holding the words whole are some of those holding words that begin
-        # with them, and their GIN entries are read as lists, where prefixes make bitmaps:
-        # when they are enough for the cap, so are the others ("paie erreur": 2.6 ms for
-        # 30, at a million tickets).
-        whole = rows.where(search.matching(ticket, text, whole=True))
-        if whole.limit(TOTAL_CAP + 1).count() > TOTAL_CAP:
-            return TOTAL_CAP + 1
-    if not equal or FEW_ROWS < estimate < LARGE_SHARE * _table_rows(ticket):
-        return filtered.where(matching).limit(TOTAL_CAP + 1).count()
-    if estimate <= FEW_ROWS:
+    if equal and estimate <= FEW_ROWS:
         inner = filtered.select(ticket.id, peewee.SQL(search.POSTGRES_COLUMN)).offset(0)
-        outer = peewee.Select([inner.alias("filtered")], [peewee.SQL("1")]).where(matching)
-    else:
+        outer = peewee.Select([inner.alias("filtered")], [peewee.SQL("1")])
+        return outer.where(search.matching(ticket, text)).limit(TOTAL_CAP + 1).count(database)
+    through_matches = not equal or estimate >= LARGE_SHARE * _table_rows(ticket)
+
+    def counted(whole: bool) -> int:
+        matching = search.matching(ticket, text, whole=whole)
+        if not equal:
+            return rows.where(matching).limit(TOTAL_CAP + 1).count()
+        if not through_matches:
+            return filtered.where(matching).limit(TOTAL_CAP + 1).count()
         columns = [getattr(ticket, name) for name in equal]
         inner = rows.where(matching).select(ticket.id, *columns).offset(0).alias("matched")
         conditions = [
@@ -259,7 +261,11 @@ def _count_matching(
             for name, value in equal.items()
         ]
         outer = peewee.Select([inner], [peewee.SQL("1")]).where(*conditions)
-    return outer.limit(TOTAL_CAP + 1).count(database)
+        return outer.limit(TOTAL_CAP + 1).count(database)
+
+    if through_matches and counted(whole=True) > TOTAL_CAP:
+        return TOTAL_CAP + 1
+    return counted(whole=False)
 
 
 def _table_rows(ticket: type[peewee.Model]) -> float:
@@ -381,16 +387,18 @@ def _searched_newest(
     condition: peewee.Expression | None,
     text: str,
     wanted: int,
-) -> list[Any]:
+) -> tuple[list[Any], int | None]:
     """PostgreSQL: the first ``wanted`` matches of ``text`` in ``keys``' order (created_at,
-    id: one direction).
+    id: one direction), and how many rows match in all when that came for free (None when
+    the page was found before the last match).
 
     The newest :data:`WALKED_FIRST` rows of the order's index are checked first, then, when
     they held some matches but too few, as many more rows as those matches say a page needs
-    (twice that, up to :data:`MAX_WALKED`); only then does the planner choose for the rest.
-    Its estimate of how many tickets hold several words assumes them unrelated ("mot passe":
-    719 estimated, 26,800 found at a million tickets), so it sorted every match (110 ms)
-    where the newest 800 rows held a page (1 ms)."""
+    (twice that, when it stays within :data:`MAX_WALKED`); only then does the planner choose
+    for the rest, counting its matches as it sorts them. Its estimate of how many tickets
+    hold several words assumes them unrelated ("mot passe": 719 estimated, 26,800 found at
+    a million tickets), so it sorted every match (110 ms) where the newest 800 rows held a
+    page (1 ms)."""
     base = query if condition is None else query.where(condition)
     numbers: list[int] = []
     walked, chunk = 0, WALKED_FIRST
@@ -400,18 +408,24 @@ def _searched_newest(
         found, last = _walk(start, ticket, keys, text, chunk, wanted - len(numbers))
         numbers += found
         walked += chunk
-        if len(numbers) >= wanted or last is None:  # a page, or every row seen
-            return _rows_of(query, ticket, numbers)
+        if len(numbers) >= wanted:
+            return _rows_of(query, ticket, numbers), None
+        if last is None:  # every row seen: these are all the matches
+            return _rows_of(query, ticket, numbers), len(numbers)
         boundary = last
         needed = (wanted - len(numbers)) * walked / len(numbers) if numbers else math.inf
-        again = walked == WALKED_FIRST and needed <= MAX_WALKED
-        chunk = int(min(max(2 * needed, WALKED_FIRST), MAX_WALKED)) if again else 0
-    rest = base.where(search.matching(ticket, text), after(keys, boundary))
-    more = [
-        row.id
-        for row in _ids_only(rest, ticket).order_by(*order_by(keys)).limit(wanted - len(numbers))
-    ]
-    return _rows_of(query, ticket, numbers + more)
+        again = walked == WALKED_FIRST and 2 * needed <= MAX_WALKED
+        chunk = min(int(max(2 * needed, WALKED_FIRST)), MAX_WALKED) if again else 0
+    rest = _ids_only(base.where(search.matching(ticket, text), after(keys, boundary)), ticket)
+    total = peewee.fn.COUNT(peewee.SQL("*")).over()
+    more = list(
+        rest.select(ticket.id, total.alias("matches"))
+        .order_by(*order_by(keys))
+        .limit(wanted - len(numbers))
+        .tuples()
+    )
+    counted = len(numbers) + (more[0][1] if more else 0)
+    return _rows_of(query, ticket, numbers + [n for n, _ in more]), counted
 
 
 def _walk(
@@ -477,10 +491,16 @@ def page(
         rows, counted = search.newest_matching(
             narrowed, ticket, text, before, wanted, count_to=TOTAL_CAP + 1, filtered=filtered
         )
-    elif text and name == "created_at" and not offset:
+    elif (
+        text and name == "created_at" and not offset and (equal or len(set(search.words(text))) > 1)
+    ):
+        # PostgreSQL, several words or filters (one word alone: the planner's estimate is
+        # right, and the walk only delays the rare words).
         narrowed = query.where(*equal_conditions(ticket, equal)) if equal else query
         condition = after(keys, values) if values is not None else None
-        rows = _searched_newest(narrowed, ticket, keys, condition, text, wanted)
+        rows, counted = _searched_newest(narrowed, ticket, keys, condition, text, wanted)
+        if counted is not None and values is not None:
+            counted = None  # the matches after the cursor, not all of them
     elif name == "priority" and not offset and not text:
         rows = _by_priority(query, ticket, equal, keys, values, wanted)
     elif name == "created_at" and offset <= MAX_MERGED_OFFSET and not text:
