@@ -39,7 +39,7 @@ _AFTER_WORD = re.compile(rf"([^\W\d_]+)\s*(?:{_NUMBER_SIGN}\s*)?(\d{{1,18}})(?![
 # A number sign alone: "#12", "n°12". ("numéro 12" alone is anything's number: "le numéro 5
 # du classement"; it is a ticket only after a ticket word, or where a ticket is expected.)
 _AFTER_SIGN = re.compile(r"(?:^|(?<=[^\w#]))(?:n\s*[°º]|#)\s*(\d{1,18})(?![\d,.]\d)", re.I)
-_NUMBER = re.compile(r"(?<![\w/.,:#°º-])(\d{1,18})(?![\w/:%€$°-]|[.,]\d)")
+_NUMBER = re.compile(r"(?<![\w/.,:#°º$£€-])(\d{1,18})(?![\w/:%€$°-]|[.,]\d)")
 _WORD = re.compile(r"[^\W\d_]+|\S")
 
 # A number followed by one of these is a quantity, a date or a unit, not a ticket.
@@ -57,7 +57,9 @@ _NOT_AFTER = frozenset(
     january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec etage etages floor floors
     pouces inch inches go gb mo mb ko kb ghz mhz tickets demandes requests plus more autres
-    others x € $ % £
+    others x € $ % £ balles mins hr hrs secs jrs sem sems essais essai tentatives tries
+    attempts reboots restarts redemarrages appels calls mails emails messages msg msgs sms
+    fichiers files documents docs
     """.split()
 )
 # A number right after one of these belongs to it: "salle 214", "facture n°4587".
@@ -73,7 +75,15 @@ _NOT_BEFORE = frozenset(
     project lignes tableau table niveau level quai dock casier locker badges imprimante
     printer ecran screen pc laptop ordinateur computer serveur server vm cle key
     windows office excel iphone android ios version v tome volume chapitre chapter ext
-    extension desk bldg flr rm gate
+    extension desk bldg flr rm gate win model modele modeles models ref
+    lundi mardi mercredi jeudi vendredi samedi dimanche lun jeu ven sam dim
+    monday tuesday wednesday thursday friday saturday sunday tue tues wed thu thur thurs fri
+    sat sun
+    dell latitude precision optiplex inspiron vostro xps hp elitebook probook zbook pavilion
+    lenovo thinkpad thinkcentre ideapad asus zenbook vivobook acer aspire travelmate
+    macbook imac ipad surface galaxy pixel canon epson brother xerox ricoh kyocera lexmark
+    samsung logitech jabra poly plantronics laserjet officejet deskjet pixma ecosys mf
+    vers avant apres till until since depuis around environ env approx
     """.split()
 )
 
@@ -296,11 +306,14 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
 
 
 def _plain_numbers(folded: str) -> list[re.Match[str]]:
-    """The numbers of a line, dates, times, amounts, counts and ordinals aside."""
+    """The numbers of a line, dates, times, amounts, counts and ordinals aside, and
+    phone numbers (a long number with a leading zero: "0612345678")."""
     return [
         m
         for m in _NUMBER.finditer(folded)
-        if not _is_quantity(folded, m.end()) and _owner_word(folded, m.start()) not in _NOT_BEFORE
+        if not _is_quantity(folded, m.end())
+        and _owner_word(folded, m.start()) not in _NOT_BEFORE
+        and not (m.group(1).startswith("0") and len(m.group(1)) >= 6)
     ]
 
 

@@ -92,6 +92,19 @@ def test_ticket_id(text, expected):
         ("ajoute que ça touche 4 utilisateurs", None),
         ("add that 3 ppl have it", None),
         ("add it went down 3 20 times", None),
+        # Amounts, days, models, phones, times and counts typed quickly.
+        ("add to my request the cost was $45", None),
+        ("ajoute ke ca coute 45€", None),
+        ("add a note im out fri 12 so come thu", None),
+        ("rajoute ke je suis la jeudi 14", None),
+        ("note the model is dell latitude 5420", None),
+        ("ajoute ke c une canon mf 443", None),
+        ("mets ke mon num c 0612345678", None),
+        ("ajoute ke je pars vers 17", None),
+        ("add that it froze for 5 mins", None),
+        ("ajoute ke g fait 3 essais", None),
+        ("rajoute au 45 ke ca bloque", 45),
+        ("rajoute dans 1234 ke ca bloque", 1234),
     ],
 )
 def test_the_only_number_of_a_line_that_expects_a_ticket(text, expected):
