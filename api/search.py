@@ -207,7 +207,14 @@ def newest_matching(
         # filters it walks in the page's order: its first rows are the page. With filters it
         # walks unordered (twice as fast when few tickets pass them, measured), and holds the
         # page only when it has read every match.
-        walk = joined.select(row_number).order_by(*([] if filtered else [row_number]))
+        in_order = not filtered or _few(query, ticket)
+        if filtered and in_order:
+            # Few tickets pass the filters: the index's matches checked against their ids,
+            # in the index's order, without reading a ticket per match ("contrat" in Legal's
+            # open tickets at a million: 7 ms, where the walk through the rows took 46).
+            walk = _matches_among(query, ticket, q)
+        else:
+            walk = joined.select(row_number).order_by(*([] if filtered else [row_number]))
         light = sorted((-n for (n,) in walk.limit(count_to).tuples()), reverse=True)
         counted = len(light)
         every_match = counted < count_to
@@ -216,7 +223,7 @@ def newest_matching(
             # Down to the page's last second, whole (a second's tickets by id).
             last = light[wanted - 1] >> ID_BITS
             chosen = [n for n in light if n >> ID_BITS >= last]
-        if every_match or (not filtered and chosen[-1] >> ID_BITS != light[-1] >> ID_BITS):
+        if every_match or (in_order and chosen[-1] >> ID_BITS != light[-1] >> ID_BITS):
             found = lifecycle.by_id(query, ticket, [n & ID_MASK for n in chosen])
             return _newest(found, wanted), counted
     rows = list(joined.order_by(row_number).limit(wanted))
@@ -225,6 +232,32 @@ def newest_matching(
         start = _row_number(_second(last.created_at))
         rows.extend(list(joined.where(row_number <= start, row_number > start - last.id)))
     return _newest(rows, wanted), counted
+
+
+# Filters that keep at most this many tickets are matched by id (newest_matching).
+FEW_TICKETS = 20_000
+
+
+def _ids_of(query: peewee.ModelSelect, ticket: type[peewee.Model]) -> peewee.ModelSelect:
+    """The ids of the tickets ``query``'s conditions keep, read from an index alone."""
+    ids = ticket.select(ticket.id)
+    ids._where = query._where  # peewee's WHERE clause
+    return ids
+
+
+def _few(query: peewee.ModelSelect, ticket: type[peewee.Model]) -> bool:
+    """True when ``query``'s conditions keep at most :data:`FEW_TICKETS` tickets."""
+    return _ids_of(query, ticket).limit(FEW_TICKETS + 1).count() <= FEW_TICKETS
+
+
+def _matches_among(query: peewee.ModelSelect, ticket: type[peewee.Model], q: str):
+    """The search index's row numbers of the matches of ``q`` among the tickets of
+    ``query``, in the index's order (SQLite)."""
+    index = peewee.Table(SQLITE_TABLE, ("rowid",))
+    match = peewee.SQL(f'"{SQLITE_TABLE}" MATCH ?', (_fts_query(words(q)),))
+    number = (0 - index.rowid).bin_and(ID_MASK)
+    found = index.select(index.rowid).where(match, number.in_(_ids_of(query, ticket)))
+    return found.order_by(index.rowid).bind(ticket._meta.database)
 
 
 def _newest(rows: list, wanted: int) -> list:

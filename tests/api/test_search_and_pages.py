@@ -226,18 +226,21 @@ def test_deep_offset_pages_match_the_whole_list_from_either_end(client, monkeypa
         {"WALKED_FIRST": 2, "MAX_WALKED": 6},  # newest 2, up to 6 more, then the planner
         {"WALKED_FIRST": 1, "FEW_ROWS": -1, "LARGE_SHARE": 0.0},  # matches checked one by one
         {"FEW_ROWS": -1, "LARGE_SHARE": 2.0},  # the planner's own count
+        {"search.FEW_TICKETS": -1},  # SQLite: filters checked on each match's row
     ],
 )
 def test_search_pages_and_totals_are_the_same_whichever_way_they_are_found(
     client, monkeypatch, knobs
 ):
     """PostgreSQL finds a search's page in the newest rows first and counts it one of three
-    ways (ticketbot.api.listing); each way, forced here at a small size, gives what a plain
+    ways (ticketbot.api.listing), SQLite walks its index through the filters' ids or through
+    the rows (ticketbot.api.search); each way, forced here at a small size, gives what a plain
     filter of every ticket gives: the same items in order, the same total."""
-    from ticketbot.api import listing
+    from ticketbot.api import listing, search
 
     for name, value in knobs.items():
-        monkeypatch.setattr(listing, name, value)
+        module, _, name = name.rpartition(".")
+        monkeypatch.setattr(search if module else listing, name, value)
     new_key(client, "agent", "alice")
     numbers = []
     for n in range(14):
@@ -276,6 +279,30 @@ def test_search_pages_and_totals_are_the_same_whichever_way_they_are_found(
                 if cursor is None:
                     break
             assert seen == [t["id"] for t in held], (q, filters, limit)
+
+
+@pytest.mark.parametrize("few", [20_000, -1])  # SQLite: filters matched by id, or by row
+def test_a_filtered_search_past_the_cap_pages_newest_first(client, monkeypatch, few):
+    """The count's walk gives the page when it holds it: tickets seconds apart, more of
+    them matching than the cap and the page."""
+    from datetime import UTC, datetime, timedelta
+
+    from ticketbot.api import listing, search
+
+    monkeypatch.setattr(search, "FEW_TICKETS", few)
+    monkeypatch.setattr(listing, "TOTAL_CAP", 5)
+    numbers = [create(client, f"Ticket {n}")["id"] for n in range(8)]
+    ticket = client.app.state.service.models.ticket
+    start = datetime(2025, 1, 1, 9, 0, 0, tzinfo=UTC)
+    moments = [start + timedelta(seconds=s) for s in (7, 3, 5, 1, 6, 2, 4, 0)]
+    with client.app.state.service.database.connection_context():
+        for number, moment in zip(numbers, moments, strict=True):
+            ticket.update(created_at=moment).where(ticket.id == number).execute()
+    newest = [n for _, n in sorted(zip(moments, numbers, strict=True), reverse=True)]
+    for filters in ({}, {"status": "open"}):
+        page = client.get("/tickets", params={"q": "ticket", "limit": 2, **filters}).json()
+        assert [t["id"] for t in page["items"]] == newest[:2], filters
+        assert (page["total"], page["total_exact"]) == (5, False)
 
 
 def test_search_pages_are_newest_first_within_a_second_too(client):
@@ -342,17 +369,19 @@ def test_a_cursor_must_be_one_the_api_gave(client):
         assert message in response.text
 
 
-def test_the_total_is_exact_up_to_the_cap_then_says_so(client, monkeypatch):
-    from ticketbot.api import listing
+@pytest.mark.parametrize("few", [20_000, -1])  # SQLite: filters matched by id, or by row
+def test_the_total_is_exact_up_to_the_cap_then_says_so(client, monkeypatch, few):
+    from ticketbot.api import listing, search
 
-    for n in range(4):
+    monkeypatch.setattr(search, "FEW_TICKETS", few)
+    for n in range(6):
         create(client, f"Ticket {n}")
     page = client.get("/tickets").json()
-    assert (page["total"], page["total_exact"]) == (4, True)
+    assert (page["total"], page["total_exact"]) == (6, True)
     monkeypatch.setattr(listing, "TOTAL_CAP", 3)
     page = client.get("/tickets").json()
     assert (page["total"], page["total_exact"]) == (3, False)
-    assert len(page["items"]) == 4
+    assert len(page["items"]) == 6
     assert client.get("/tickets", params={"q": "ticket 1"}).json()["total_exact"] is True
     # A search past the cap: the same page as the list, the total capped.
     for filters in ({}, {"status": "open"}):  # the index walked in order, or unordered
