@@ -91,6 +91,15 @@ def ticket_query(models: BoundModels) -> peewee.ModelSelect:
     )
 
 
+def ids_only(query: peewee.ModelSelect, ticket: type[peewee.Model]) -> peewee.ModelSelect:
+    """The ids of the tickets ``query`` selects, without its join: joined, SQLite reads each
+    row for the join's column instead of walking an index alone (measured at offset 900,000
+    of a million: 25 ms, 8 ms without)."""
+    ids = ticket.select(ticket.id)
+    ids._where = query._where  # peewee's WHERE clause
+    return ids
+
+
 def by_id(query: peewee.ModelSelect, ticket: type[peewee.Model], numbers: list[int]) -> list:
     """The tickets numbered ``numbers`` with the columns of ``query`` (in no set order),
     looked up by id alone: ``query``'s own conditions are dropped, the numbers having been

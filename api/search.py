@@ -238,16 +238,9 @@ def newest_matching(
 FEW_TICKETS = 20_000
 
 
-def _ids_of(query: peewee.ModelSelect, ticket: type[peewee.Model]) -> peewee.ModelSelect:
-    """The ids of the tickets ``query``'s conditions keep, read from an index alone."""
-    ids = ticket.select(ticket.id)
-    ids._where = query._where  # peewee's WHERE clause
-    return ids
-
-
 def _few(query: peewee.ModelSelect, ticket: type[peewee.Model]) -> bool:
     """True when ``query``'s conditions keep at most :data:`FEW_TICKETS` tickets."""
-    return _ids_of(query, ticket).limit(FEW_TICKETS + 1).count() <= FEW_TICKETS
+    return lifecycle.ids_only(query, ticket).limit(FEW_TICKETS + 1).count() <= FEW_TICKETS
 
 
 def _matches_among(query: peewee.ModelSelect, ticket: type[peewee.Model], q: str):
@@ -256,7 +249,7 @@ def _matches_among(query: peewee.ModelSelect, ticket: type[peewee.Model], q: str
     index = peewee.Table(SQLITE_TABLE, ("rowid",))
     match = peewee.SQL(f'"{SQLITE_TABLE}" MATCH ?', (_fts_query(words(q)),))
     number = (0 - index.rowid).bin_and(ID_MASK)
-    found = index.select(index.rowid).where(match, number.in_(_ids_of(query, ticket)))
+    found = index.select(index.rowid).where(match, number.in_(lifecycle.ids_only(query, ticket)))
     return found.order_by(index.rowid).bind(ticket._meta.database)
 
 
