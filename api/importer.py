@@ -60,6 +60,7 @@ class Report:
     """What an import did: rows read, imported, skipped as already there, bad rows."""
 
     rows: int = 0
+    lines: int = 0  # lines of the file read after the header (a row may span several)
     imported: int = 0
     already_there: int = 0
     bad: list[tuple[int, str]] = field(default_factory=list)
@@ -184,8 +185,10 @@ def read_rows(
                 return
             except (UnicodeDecodeError, csv.Error) as error:
                 report.rows += 1
+                report.lines = reader.line_num - 1
                 report.bad.append((reader.line_num, f"unreadable ({error})"))
                 continue
+            report.lines = reader.line_num - 1
             if not any(c.strip() for c in cells):
                 continue
             report.rows += 1
@@ -196,7 +199,8 @@ def read_rows(
 
 
 def count_rows(path: Path) -> int:
-    """Lines of the file after the header (for the progress bar)."""
+    """Lines of the file after the header: the progress bar counts lines, read as cheaply
+    as the file's size (a row whose description holds line breaks spans several)."""
     try:
         with open(path, "rb") as handle:
             return max(0, sum(1 for _ in handle) - 1)
@@ -232,7 +236,8 @@ EVENT_COLUMNS = ("kind", "data", "by", "at", "internal")
 class Batch:
     """The next rows to write, ready for the database (made where the file is read)."""
 
-    rows_read: int  # rows of the file read so far (for the progress bar)
+    rows_read: int  # rows of the file read so far
+    lines_read: int  # lines of the file read so far, after the header (the progress bar's)
     bad: list[tuple[int, str]]  # bad rows found since the last batch
     external_ids: list[str]
     tickets: Any  # bulk.prepare rows, without the id
@@ -260,6 +265,7 @@ def batches(
         bad, reported = report.bad[reported:], len(report.bad)
         return Batch(
             report.rows,
+            report.lines,
             bad,
             [v["external_id"] for v in values],
             prepare(Ticket, TICKET_COLUMNS, values, postgres),
@@ -437,7 +443,7 @@ def import_tickets(
             report.bad += item.bad
             _write(models, item, report)
             if progress:
-                progress(item.rows_read)
+                progress(item.lines_read)
     report.seconds = time.perf_counter() - started
     return report
 

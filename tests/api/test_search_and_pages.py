@@ -476,6 +476,25 @@ def test_import_keeps_labels_and_a_rerun_never_duplicates(
     assert sources == {"imported"}
 
 
+def test_the_import_progress_counts_lines_to_the_end_of_the_file(client, tmp_path, reader):
+    """Descriptions may hold line breaks: the progress bar's total is the file's lines, and
+    its progress reaches it."""
+    from ticketbot.api import importer
+
+    rows = export_rows(7)
+    for row in rows[::2]:
+        row[1] = f"{row[1]}\nsecond line\nthird line"
+    export = write_export(tmp_path / "lines.csv", rows)
+    seen: list[int] = []
+    models = client.app.state.service.models
+    report = importer.import_tickets(
+        models, export, keep_labels=True, batch=2, progress=seen.append
+    )
+    assert report.imported == 7 and report.rows == 7
+    assert importer.count_rows(export) == 7 + 2 * 4
+    assert seen == sorted(seen) and seen[-1] == importer.count_rows(export)
+
+
 def test_import_reports_bad_rows_with_their_line_numbers(
     client, capsys, tmp_path, api_settings, reader
 ):
