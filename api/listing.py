@@ -173,9 +173,17 @@ class Page:
     next_cursor: str | None
 
 
-def equal_conditions(ticket: type[peewee.Model], equal: dict[str, Any]) -> list[peewee.Node]:
+def equal_conditions(
+    ticket: type[peewee.Model], equal: dict[str, Any], source: Any = None
+) -> list[peewee.Node]:
+    """The conditions of the equality filters ``equal`` on the ticket's columns, or on those
+    of ``source`` (a subquery selecting them)."""
+
+    def column(name: str) -> Any:
+        return getattr(ticket, name) if source is None else source.c[name]
+
     return [
-        getattr(ticket, name).is_null() if value is UNASSIGNED else getattr(ticket, name) == value
+        column(name).is_null() if value is UNASSIGNED else column(name) == value
         for name, value in equal.items()
     ]
 
@@ -256,11 +264,8 @@ def _count_matching(
             return filtered.where(matching).limit(TOTAL_CAP + 1).count()
         columns = [getattr(ticket, name) for name in equal]
         inner = rows.where(matching).select(ticket.id, *columns).offset(0).alias("matched")
-        conditions = [
-            inner.c[name].is_null() if value is UNASSIGNED else inner.c[name] == value
-            for name, value in equal.items()
-        ]
-        outer = peewee.Select([inner], [peewee.SQL("1")]).where(*conditions)
+        outer = peewee.Select([inner], [peewee.SQL("1")])
+        outer = outer.where(*equal_conditions(ticket, equal, source=inner))
         return outer.limit(TOTAL_CAP + 1).count(database)
 
     if through_matches and counted(whole=True) > TOTAL_CAP:
