@@ -23,6 +23,9 @@ SETS = {
     "independent dev": REPO / "tests" / "data" / "independent" / "intents_dev.csv",
     "lifecycle test": REPO / "tests" / "data" / "independent" / "intents_lifecycle_test.csv",
     "lifecycle dev": REPO / "tests" / "data" / "independent" / "intents_lifecycle_dev.csv",
+    "numbers dev": REPO / "tests" / "data" / "independent" / "numbers_dev.csv",
+    "SMS comments dev": REPO / "tests" / "data" / "independent" / "sms_comments_dev.csv",
+    "comment numbers dev": REPO / "tests" / "data" / "independent" / "comment_numbers_dev.csv",
     "regression (written with the training data)": REPO / "tests" / "data" / "intent_eval.csv",
 }
 

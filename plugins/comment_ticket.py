@@ -16,7 +16,13 @@ from ticketbot.dialogue import Turn
 from ticketbot.intents import Intent, examples_from_csv
 from ticketbot.ml.text import strip_accents
 from ticketbot.nlu.variants import combine, generate
-from ticketbot.plugins.entities import TICKET_NUMBER_FORMS, is_ticket_word
+from ticketbot.plugins.entities import (
+    TICKET_NUMBER_FORMS,
+    fold_numbers,
+    is_ticket_word,
+    names_a_ticket_number,
+    plain_numbers,
+)
 from ticketbot.plugins.lifecycle import STAFF, role
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "comment_ticket.csv"
@@ -26,7 +32,8 @@ _COLON = re.compile(r"\s*(?:(?<!\d)[:：]|[:：](?!\d))\s*|\s+[-–—]\s+")
 _CONNECTIVE = re.compile(
     r"\b(?:pour (?:dire|signaler|preciser|indiquer) (?:que |qu')|en (?:disant|precisant) "
     r"(?:que |qu')?|(?<!est-ce )(?<!est ce )(?:que |qu'|ke )|saying (?:that )?|to say (?:that )?"
-    r"|that |with )",
+    # "that" opens the comment, but for "put that on ticket 18", "add that to #90"
+    r"|that (?!(?:on|to|in|into|onto|for)\b)|with )",
     re.IGNORECASE,
 )
 _INTERNAL = re.compile(
@@ -57,10 +64,68 @@ def body_in(text: str) -> tuple[str, str]:
     return text, ""
 
 
+# The words a comment's request is made of, before its ticket's number: "slt pr le 240 ...",
+# "g oublie ds le 17 ...", "on 502 pls ...".
+_HEAD_WORDS = frozenset(
+    """
+    ajoute ajouter ajoutez ajoutes ajout ajt rajoute rajouter rajoutez rajoutes rajout mets
+    mettre met mettez ecris ecrire ecrivez ecrit laisse laisser laissez complete completer
+    completez complement complements precise preciser precisez precision precisions info
+    infos information informations note noter notez notes commentaire commentaires
+    commentair com coms comm comms comment comments commente commenter commentez message
+    messages msg mot reponds repondre repondez dis dire dites signale signaler indique
+    indiquer petit petite autre nouvelle nouveau suite rappel concernant je j jai ai g
+    voudrais veux voulais aimerais souhaite peux pouvez peut tu vous oublie oublier un une
+    des du de d l le la les au aux a sur ds dans pour pr en mon ma mes me m ce cet cette svp
+    stp slt salut bonjour bjr coucou merci
+    add adding added post leave write put update updates append mention mentioned forgot
+    forget tell reply answer quick little another extra more info i id like want would
+    can could may u you pls plz please hi hello hey to on in for of about re regarding my
+    the a an this
+    n no num numero nr number
+    """.split()
+)
+# A request to add something, then the ticket's number: "ajoute ca au 330", "mets le sur le
+# 215", "jai 2 trucs a rajouter au 56", "un detail pr le 36", "add it to 241", "note on 46".
+_ADDING = (
+    "ajoute|ajouter|ajoutez|ajoutes|ajout|ajt|jajoute|rajoute|rajouter|rajoutez|rajoutes|"
+    "rajout|mets|mettre|met|mettez|complement|complete|completer|precision|precisions|info|"
+    "infos|detail|details|com|comm|commentaire|commente|commenter|note|notes|noter|maj|add|"
+    "put|update|comment|mention|append"
+)
+_ANCHOR = re.compile(
+    rf"\b(?:{_ADDING})(?:\s+(?:ca|cela|ceci|le|la|l|it|that|this|them))?"
+    r"(?:\s+(?:au|aux|a|sur|ds|dans|pr|pour|en|to|on|onto|in|for))?"
+    r"(?:\s+(?:le|la|l|les|the|mon|ma|my))?\s*$"
+)
+_HEAD_TOKEN = re.compile(r"[^\W\d_]+|\d+|\S")
+
+
+def _in_head(before: str) -> bool:
+    """True when ``before`` holds request words only ("slt pr le", "complement")."""
+    return all(
+        not token.isalnum() or token in _HEAD_WORDS or is_ticket_word(token)
+        for token in _HEAD_TOKEN.findall(before)
+    )
+
+
 def request_in(text: str) -> str:
-    """The request part of a line, where its ticket is named, not in the comment ("... : le
-    bureau est le 214")."""
-    return body_in(text)[0]
+    """The part of a line where its ticket is named, not in the comment ("... : le bureau
+    est le 214"). Without a colon or "que", a number the line does not mark as a ticket's
+    ("ticket 12", "#12") names it only in the request's opening ("slt pr le 240 le livreur
+    passe jeudi 14") or right after a request to add ("le poste 2210 a le meme pb, a
+    rajouter au 47"): "ajoute une précision mon poste est le 4412" names none, and the bot
+    asks which ticket."""
+    request, body = body_in(text)
+    if body or names_a_ticket_number(text):
+        return request
+    folded = fold_numbers(text).casefold()
+    named = []
+    for number in plain_numbers(folded):
+        anchor = _ANCHOR.search(folded, 0, number.start())
+        if anchor or _in_head(folded[: number.start()]):
+            named.append(folded[anchor.start() if anchor else 0 : number.end()])
+    return " ; ".join(named)
 
 
 def comment(turn: Turn) -> None:

@@ -33,6 +33,16 @@ _KEYWORDS = frozenset(
 )
 _FUZZY_KEYWORDS = ("ticket", "tickets", "demande", "demandes", "request", "incident", "requete")
 _VERB_KEYWORDS = frozenset({"demande", "demandes", "request", "requests", "req"})
+# Words ending in s or x after "demande 15" that are no counted noun ("demande 15 depuis").
+_NOT_PLURAL_NOUNS = frozenset(
+    """
+    plus pas mais depuis apres sous vers dans sans chez alors aussi toujours jamais tous
+    toutes les des mes tes ses nos vos leurs ceux deux trois is was has its this thus yes
+    always as us his yours ours
+    """.split()
+)
+# After a ticket's number, "plus" and "more" go on with the line ("ticket 1500 more info").
+_GOES_ON = frozenset({"plus", "more"})
 _NUMBER_SIGN = r"(?:n\s*[°º]|no\.?|num(?:ero)?\.?|number|nr\.?|#)"
 # A word then, optionally, a number sign, then the number: "ticket n° 12", "demande 45".
 _AFTER_WORD = re.compile(rf"([^\W\d_]+)\s*(?:{_NUMBER_SIGN}\s*)?(\d{{1,18}})(?![\d,.]\d)", re.I)
@@ -59,7 +69,9 @@ _NOT_AFTER = frozenset(
     pouces inch inches go gb mo mb ko kb ghz mhz tickets demandes requests plus more autres
     others x € $ % £ balles mins hr hrs secs jrs sem sems essais essai tentatives tries
     attempts reboots restarts redemarrages appels calls mails emails messages msg msgs sms
-    fichiers files documents docs
+    fichiers files documents docs choses chose trucs truc infos precisions mots photos
+    captures screenshots screens pieces details commentaires coms notes points questions
+    elements things bits pics images pj pts
     """.split()
 )
 # A number right after one of these belongs to it: "salle 214", "facture n°4587".
@@ -283,14 +295,29 @@ def _first_ticket_number(text: str) -> int | None:
     return None
 
 
+def names_a_ticket_number(text: str) -> bool:
+    """True when the line marks a number as a ticket's ("ticket 12", "#4", "la demande 45"),
+    whatever other numbers it holds."""
+    if names_another_tracker(text):
+        return False
+    return next(_marked_numbers(with_digits(strip_accents(text))), None) is not None
+
+
 def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
     """The numbers the line marks as tickets' (after a ticket word, then after a number
     sign), with where each ends."""
     for match in _AFTER_WORD.finditer(folded):
         word = _fold(match.group(1))
-        if not is_ticket_word(word) or _is_quantity(folded, match.end()):
+        if not is_ticket_word(word):
             continue
-        if word in _VERB_KEYWORDS and _next_word(folded, match.end()).endswith(("s", "x")):
+        if _is_quantity(folded, match.end()) and _next_word(folded, match.end()) not in _GOES_ON:
+            continue
+        following = _next_word(folded, match.end())
+        if (
+            word in _VERB_KEYWORDS
+            and following.endswith(("s", "x"))
+            and following not in _NOT_PLURAL_NOUNS
+        ):
             continue  # "je demande 2 écrans": a verb and a count
         number = int(match.group(2))
         if number > 0:
@@ -305,13 +332,24 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
             yield number, match.end()
 
 
-def _plain_numbers(folded: str) -> list[re.Match[str]]:
-    """The numbers of a line, dates, times, amounts, counts and ordinals aside, and
-    phone numbers (a long number with a leading zero: "0612345678")."""
+# A number right after another is part of it ("06 12 34 56 78", "9 30").
+_AFTER_A_NUMBER = re.compile(r"\d[\s.-]*$")
+
+
+def fold_numbers(text: str) -> str:
+    """``text`` as the number rules read it: accents removed, numbers in words as digits."""
+    return with_digits(strip_accents(text))
+
+
+def plain_numbers(folded: str) -> list[re.Match[str]]:
+    """The numbers of a line (as :func:`fold_numbers` gives it), dates, times, amounts,
+    counts and ordinals aside, and phone numbers (a long number with a leading zero:
+    "0612345678")."""
     return [
         m
         for m in _NUMBER.finditer(folded)
         if not _is_quantity(folded, m.end())
+        and not _AFTER_A_NUMBER.search(folded, 0, m.start())
         and _owner_word(folded, m.start()) not in _NOT_BEFORE
         and not (m.group(1).startswith("0") and len(m.group(1)) >= 6)
     ]
@@ -319,15 +357,15 @@ def _plain_numbers(folded: str) -> list[re.Match[str]]:
 
 def only_number(text: str) -> int | None:
     """The only number of a line that expects a ticket number ("supprime le 1 stp", "le 2",
-    "show 9"), or None when there is none, several, or it is a date, time, amount, count,
-    ordinal or another thing's number ("salle 214")."""
+    "show 9", "ferme le 112 le tech a changé les 2 écrans"), dates, times, amounts, counts,
+    ordinals and other things' numbers ("salle 214") aside; None when there is none or
+    several."""
     if names_another_tracker(text):
         return None
-    folded = with_digits(strip_accents(text))
-    if len(_NUMBER.findall(folded)) != 1:
+    numbers = plain_numbers(fold_numbers(text))
+    if len(numbers) != 1:
         return None
-    numbers = _plain_numbers(folded)
-    number = int(numbers[0].group(1)) if numbers else 0
+    number = int(numbers[0].group(1))
     return number if number > 0 else None
 
 
@@ -355,7 +393,7 @@ def several_ticket_numbers(text: str) -> list[int] | None:
             found.append(int(more.group(1)))
             end = more.end()
     if not marked:
-        found = [int(m.group(1)) for m in _plain_numbers(folded)]
+        found = [int(m.group(1)) for m in plain_numbers(folded)]
     numbers = sorted({n for n in found if n > 0})
     return numbers if len(numbers) >= 2 else None
 

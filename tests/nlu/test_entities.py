@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ticketbot.plugins.comment_ticket import body_in
+from ticketbot.plugins.comment_ticket import body_in, request_in
 from ticketbot.plugins.entities import (
     department,
     only_number,
@@ -105,6 +105,12 @@ def test_ticket_id(text, expected):
         ("ajoute ke g fait 3 essais", None),
         ("rajoute au 45 ke ca bloque", 45),
         ("rajoute dans 1234 ke ca bloque", 1234),
+        # Only one number is a ticket's when the others are counts, times or things' numbers.
+        ("ferme le 87 le technicien a remplacé les 3 claviers", 87),
+        ("rouvre le 64 ça a relâché 3 jours après", 64),
+        ("reouvrir n 19 le lecteur de badge porte 6 est mort", 19),
+        ("supprime le 4 et le 9", None),
+        ("g 2 pts a voir", None),
     ],
 )
 def test_the_only_number_of_a_line_that_expects_a_ticket(text, expected):
@@ -199,6 +205,10 @@ def test_another_trackers_numbers_are_not_tickets(text):
         ("ajoute ds le tkt 64 que c au 2e", 64),  # "tkt": ticket, typed short
         ("pr le ticket 52 rajoute que ça refait", 52),  # SMS "pr": "pour", not a pull request
         ("ferme la demande 40 j'ai trouvé", 40),  # "j'ai" after it is no unit ("3 j")
+        # "demande" is a verb before a counted noun ("je demande 2 écrans"), not before these.
+        ("où en est ma demande 27 depuis lundi", 27),
+        ("clôture ma demande 88 plus de souci", 88),
+        ("ticket 902 more info the fan is loud", 902),
     ],
 )
 def test_the_ticket_among_other_numbers(text, expected):
@@ -299,6 +309,34 @@ def test_a_comment_names_its_ticket_in_the_request_only(built_in, text, ticket):
     parsed = built_in.parse(text)
     assert parsed.intent == "comment_ticket"
     assert parsed.entities.get("ticket_id") == ticket
+
+
+@pytest.mark.parametrize(
+    ("text", "ticket"),
+    [
+        # Without a colon or "que": a number in the request's opening, or right after a
+        # request to add, is the ticket's; the comment's own numbers are not.
+        ("slt pr le 240 le technicien passe jeudi 14 vers 10h", 240),
+        ("le 61 toujours pareil ce matin 3 mails bloqués", 61),
+        ("complement 233 le code erreur affiche 503", 233),
+        ("g 3 infos a rajouter au 77 le scanner bip 2 fois", 77),
+        ("le poste 2210 a le même souci, a rajouter au 47", 47),
+        ("the screen on desk 12 flickers again, add it to 318", 318),
+        ("2 écrans de plus touchés, ajoute au 133", 133),
+        ("the dock in room 4 is dead too, put that on ticket 58", 58),
+        ("3 people more have it add that to #90", 90),
+        # No ticket named: the bot asks which one.
+        ("ajoute une précision mon poste est le 4412", None),
+        ("jai 2 trucs a rajouter a mon ticket le wifi et la vpn", None),
+        ("3 personnes de plus ont le pb, ajoute le a mon ticket", None),
+        ("5 min après le démarrage ça fige, a rajouter a mon ticket", None),
+        ("g 2 precisions pr ma demande d'hier", None),
+        ("mets un com g redémarré 5 fois", None),
+    ],
+)
+def test_where_a_comment_without_a_colon_names_its_ticket(text, ticket):
+    named = request_in(text)
+    assert (ticket_id(named) or only_number(named)) == ticket, named
 
 
 def test_entities_from_must_be_a_function():
