@@ -32,6 +32,7 @@ from typing import Any
 import peewee
 
 from ticketbot.api import lifecycle, search
+from ticketbot.api.counting import ticket_total
 
 TOTAL_CAP = 1_000
 PRIORITY_RANK = [(name, rank) for rank, name in enumerate(lifecycle.PRIORITIES)]
@@ -358,12 +359,12 @@ def _deep(
     """A deep ``offset`` page: the ids skipped over in the order's index alone, then only
     the page's rows read whole (measured at offset 900,000: 334 ms before, on SQLite).
 
-    On SQLite, a list with no condition at all is walked from its other end when that end
-    is nearer: its exact count costs a walk of the table's pages, not of its rows."""
+    A list with no condition at all is walked from its other end when that end is nearer:
+    its exact count is cheap (:func:`ticketbot.api.counting.ticket_total`)."""
     ids = lifecycle.ids_only(query, ticket)
     order, skip = keys, offset
-    if query._where is None and not isinstance(ticket._meta.database, peewee.PostgresqlDatabase):
-        total = ticket.select(peewee.fn.COUNT(peewee.SQL("*"))).scalar()
+    if query._where is None:
+        total = ticket_total(ticket)
         if offset >= total:
             return []
         if offset > total // 2:

@@ -10,7 +10,8 @@ activations). Version 4 is for a million tickets: ``external_id`` and ``labelled
 imports, one index per list filter followed by the list's order (instead of one per column),
 and the full-text search index (:mod:`ticketbot.api.search`). Version 5 adds the queue
 indexes (filters combined, :mod:`ticketbot.api.listing`) and, on SQLite, a search index
-whose order is the tickets' creation order.
+whose order is the tickets' creation order. Version 6, on PostgreSQL, keeps the number of
+tickets (:mod:`ticketbot.api.counting`); on SQLite it changes nothing.
 
 A migration runs inside one transaction that first takes a lock every process agrees on
 (SQLite: the write lock, taken as the transaction starts; PostgreSQL: an advisory lock), then
@@ -28,6 +29,7 @@ import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
 from playhouse.migrate import migrate as apply
 
+from ticketbot.api.counting import create_ticket_count
 from ticketbot.api.search import create_search_index
 
 if TYPE_CHECKING:
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ticketbot.api")
 
-LATEST = 5
+LATEST = 6
 _ADVISORY_LOCK = 0x7469636B  # "tick": the lock every ticketbot process takes to migrate
 
 
@@ -87,10 +89,12 @@ def migrate(models: BoundModels) -> int:
             # Up to date; a table lost since (dropped, emptied database) comes back empty.
             database.create_tables(models.tables, safe=True)
             create_search_index(database)
+            create_ticket_count(database)
             return version
         if version == 0:
             database.create_tables(models.tables, safe=True)
             create_search_index(database)
+            create_ticket_count(database)
         else:
             for step in range(version + 1, LATEST + 1):
                 _STEPS[step](models)
@@ -230,4 +234,15 @@ def _to_5(models: BoundModels) -> None:
     create_search_index(models.database, rebuild=True)
 
 
-_STEPS: dict[int, Callable[[BoundModels], None]] = {2: _to_2, 3: _to_3, 4: _to_4, 5: _to_5}
+def _to_6(models: BoundModels) -> None:
+    """5 -> 6: PostgreSQL keeps the number of tickets, for deep pages (counted once here)."""
+    create_ticket_count(models.database)
+
+
+_STEPS: dict[int, Callable[[BoundModels], None]] = {
+    2: _to_2,
+    3: _to_3,
+    4: _to_4,
+    5: _to_5,
+    6: _to_6,
+}

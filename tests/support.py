@@ -27,7 +27,8 @@ def reset_postgres_tables(url: str) -> None:
     with psycopg2.connect(url) as connection, connection.cursor() as cursor:
         cursor.execute(
             "DROP TABLE IF EXISTS ticket, api_key, health_check, comment, ticket_event, "
-            "audit_entry, schema_version, correction, model_version, model_activation CASCADE"
+            "audit_entry, schema_version, correction, model_version, model_activation, "
+            "ticket_count CASCADE"
         )
     connection.close()
 

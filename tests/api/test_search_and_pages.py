@@ -188,8 +188,8 @@ def test_combined_filters_and_sorts_page_like_the_whole_list(client, monkeypatch
 
 @pytest.mark.parametrize("sort", ["-created_at", "created_at", "-updated_at", "-priority"])
 def test_deep_offset_pages_match_the_whole_list_from_either_end(client, monkeypatch, sort):
-    """Past MAX_MERGED_OFFSET an offset page skips ids in the order's index; on SQLite a list
-    with no condition is walked from its nearer end. Every offset, near either end and past
+    """Past MAX_MERGED_OFFSET an offset page skips ids in the order's index; a list with no
+    condition is walked from its nearer end. Every offset, near either end and past
     the last ticket, gives the slice of the whole list, for everyone and for a requester."""
     from ticketbot.api import listing
 
@@ -621,3 +621,43 @@ def test_an_upgraded_database_is_searchable(tmp_path):
         client.headers["Authorization"] = f"Bearer {new_key(client, 'admin')}"
         found = client.get("/tickets", params={"q": "ecran noir"}).json()["items"]
         assert [t["title"] for t in found] == ["Écran noir au démarrage"]
+
+
+def test_the_kept_count_follows_every_write(client, capsys, tmp_path, api_settings):
+    """The number of tickets a deep page walks from (PostgreSQL keeps it in triggers,
+    ticketbot.api.counting) follows creations, imports, deletions and a truncation, and
+    starts again from the table's own count when its triggers were lost."""
+    from ticketbot.api.counting import ticket_total
+
+    service = client.app.state.service
+    database, ticket = service.database, service.models.ticket
+
+    def kept() -> int:
+        with database.connection_context():
+            total = ticket_total(ticket)
+            assert total == ticket.select().count()
+        return total
+
+    assert kept() == 0
+    made = [create(client, f"Ticket {n}") for n in range(3)]
+    export = write_export(tmp_path / "old.csv", export_rows(7))
+    url = api_settings.database_url
+    code, _, err = run("import", str(export), "--keep-labels", "--database-url", url, capsys=capsys)
+    assert code == 0, err
+    assert kept() == 10
+    assert client.delete(f"/tickets/{made[0]['id']}").status_code == 204
+    assert kept() == 9
+    if api_settings.database_url.startswith("postgresql"):
+        with database.connection_context():
+            database.execute_sql("DROP TRIGGER ticket_count_insert ON ticket")
+            database.execute_sql("UPDATE ticket_count SET n = n + 5")  # out of step
+        service.schema_lost()  # as a restart would: the schema checked again
+        with database.connection_context():
+            service.ensure_schema()
+        create(client, "after the triggers came back")
+        assert kept() == 10
+        with database.connection_context():
+            database.execute_sql("TRUNCATE ticket CASCADE")
+        assert kept() == 0
+    page = client.get("/tickets", params={"offset": 0, "limit": 5}).json()
+    assert page["total"] == kept()
