@@ -98,6 +98,17 @@ _ANCHOR = re.compile(
     r"(?:\s+(?:au|aux|a|sur|ds|dans|pr|pour|en|to|on|onto|in|for))?"
     r"(?:\s+(?:le|la|l|les|the|mon|ma|my))?\s*$"
 )
+# The ticket named at the end of a comment: "... c pr le 77", "... its for 233", "...
+# ticket 462", "... demande 77 stp"; not "... le code c 500", and a bare "pour le 12" is as
+# often a date.
+_TICKET_LAST = re.compile(
+    r"(?:\b(?:c|cest|c'est|c est|its|it's|it is|this is|thats|that's|ca concerne|concerne)"
+    r"\s+(?:pr|pour|for|sur|on|about|re)\s+(?:(?:le|la|l|the|mon|ma|my)\s+)?"
+    r"(?P<plain>\d{1,18})"
+    r"|(?P<marked>\b(?:ticket|tickets|tiket|tkt|tckt|demande|dmd|request|req|incident|issue)"
+    r"\s*(?:n\s*[°º]?|no\.?|#)?\s*\d{1,18}|#\s*\d{1,18}))"
+    r"\s*(?:stp|svp|pls|plz|please|merci|thx|thanks|[.!])*\s*$"
+)
 _HEAD_TOKEN = re.compile(r"[^\W\d_]+|\d+|\S")
 
 
@@ -117,6 +128,11 @@ def request_in(text: str) -> str:
     rajouter au 47"): "ajoute une précision mon poste est le 4412" names none, and the bot
     asks which ticket."""
     request, body = body_in(text)
+    if body and not re.search(r"\d", fold_numbers(request)):
+        # "ajoute ke ca coupe tt les 2 min, c pr le 305": the ticket said last.
+        tail = _TICKET_LAST.search(fold_numbers(body).casefold())
+        if tail:
+            return f"{request} ; {tail.group('plain') or tail.group('marked')}"
     if body or names_a_ticket_number(text):
         return request
     folded = fold_numbers(text).casefold()

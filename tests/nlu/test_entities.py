@@ -325,6 +325,12 @@ def test_a_comment_names_its_ticket_in_the_request_only(built_in, text, ticket):
         ("2 écrans de plus touchés, ajoute au 133", 133),
         ("the dock in room 4 is dead too, put that on ticket 58", 58),
         ("3 people more have it add that to #90", 90),
+        # After "que": the ticket said last ("c'est pour le", "it's for", "ticket N").
+        ("rajoute ke le wifi saute tt les 10 min c pr le 41", 41),
+        ("add that the dock is a 90w one, its for 233", 233),
+        ("ajoute que c urgent g une réunion à 15h ticket 462", 462),
+        ("rajoute ke le code c 500", None),  # "c 500": "c'est 500", the code's value
+        ("ajoute que je suis dispo pour le 12", None),  # a date as often as a ticket
         # No ticket named: the bot asks which one.
         ("ajoute une précision mon poste est le 4412", None),
         ("jai 2 trucs a rajouter a mon ticket le wifi et la vpn", None),
