@@ -95,7 +95,7 @@ _NOT_BEFORE = frozenset(
     lenovo thinkpad thinkcentre ideapad asus zenbook vivobook acer aspire travelmate
     macbook imac ipad surface galaxy pixel canon epson brother xerox ricoh kyocera lexmark
     samsung logitech jabra poly plantronics laserjet officejet deskjet pixma ecosys mf
-    vers avant apres till until since depuis around environ env approx
+    vers avant apres till until since depuis around environ env approx at
     """.split()
 )
 

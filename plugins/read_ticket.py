@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,12 +10,28 @@ from typing import Any
 from ticketbot import hookimpl
 from ticketbot.dialogue import Turn
 from ticketbot.intents import Intent, examples_from_csv
+from ticketbot.ml.text import strip_accents
 from ticketbot.nlu.variants import combine, generate
-from ticketbot.plugins.entities import TICKET_NUMBER_FORMS
+from ticketbot.plugins.entities import TICKET_NUMBER_FORMS, names_a_ticket_number
 from ticketbot.plugins.lifecycle import STAFF, STATUS, priority_word, role, status_word
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "read_ticket.csv"
 RECENT = 10
+
+
+# Tickets in the plural: a list is asked for ("mes tickets", "my open requests").
+_PLURAL_TICKETS = re.compile(
+    r"\b(?:tickets|tikets|demandes|requetes|requests|incidents|issues|dossiers)\b", re.I
+)
+
+
+def named_in(text: str) -> str:
+    """The part of a line its ticket number is read from: all of it, but for a list asked
+    for, whose numbers not marked as a ticket's ("ticket 12", "#12") are counts ("montre
+    mes tickets ouverts, j'en ai 3", "I have 2 open requests, can I see them?")."""
+    if _PLURAL_TICKETS.search(strip_accents(text)) and not names_a_ticket_number(text):
+        return re.sub(r"\d+", " ", text)
+    return text
 
 
 def when(item: dict[str, Any], field: str = "created_at") -> str:
@@ -189,5 +206,6 @@ def register_intents(register):
             examples=examples(),
             handler=read,
             expects=("ticket_id", "scope", "status"),
+            entities_from=named_in,
         )
     )

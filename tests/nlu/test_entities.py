@@ -111,6 +111,7 @@ def test_ticket_id(text, expected):
         ("reouvrir n 19 le lecteur de badge porte 6 est mort", 19),
         ("supprime le 4 et le 9", None),
         ("g 2 pts a voir", None),
+        ("the laptop came back at 9 so close my request", None),  # a time
     ],
 )
 def test_the_only_number_of_a_line_that_expects_a_ticket(text, expected):
@@ -343,6 +344,25 @@ def test_a_comment_names_its_ticket_in_the_request_only(built_in, text, ticket):
 def test_where_a_comment_without_a_colon_names_its_ticket(text, ticket):
     named = request_in(text)
     assert (ticket_id(named) or only_number(named)) == ticket, named
+
+
+@pytest.mark.parametrize(
+    ("text", "ticket"),
+    [
+        # A list asked for: its plain numbers are counts.
+        ("montre mes tickets ouverts, j'en ai 3 normalement", None),
+        ("I have 2 open requests, can I see them?", None),
+        ("which tickets are still open for me? should be 5", None),
+        # A ticket named: its number stays.
+        ("où en est mon ticket 12 ?", 12),
+        ("status of 45", 45),
+        ("show tickets 3 and 4", None),  # several: the bot says which it takes
+    ],
+)
+def test_a_list_asked_for_names_no_ticket_by_its_counts(built_in, text, ticket):
+    parsed = built_in.parse(text)
+    assert parsed.intent == "read_ticket"
+    assert parsed.entities.get("ticket_id") == ticket
 
 
 def test_entities_from_must_be_a_function():
