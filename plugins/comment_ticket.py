@@ -2,7 +2,9 @@
 
 The comment is what follows a colon, or a "que" / "that" / "saying" ("ajoute au ticket 7 :
 c'est revenu ce matin", "dis sur le 3 que je serai absent lundi", "reply to #4 saying the
-printer works"); when the line has none, the bot asks for it. Agents and admins write an
+printer works"); without them, what surrounds the ticket's reference ("rajoute au 68 il faut
+2 câbles", "2 écrans de plus touchés, ajoute au 133"); when the line has none, the bot asks
+for it. Agents and admins write an
 internal note when they say so ("note interne", "internal note").
 """
 
@@ -40,6 +42,7 @@ _INTERNAL = re.compile(
     r"\b(?:notes? internes?|en interne|internal(?:ly)?|private note)\b", re.IGNORECASE
 )
 _WORDS = re.compile(r"[^\W\d_]+")
+_POLITE = frozenset("stp svp pls plz please merci thx thanks".split())
 _NO_CONTENT = frozenset("le la les l du de d un une the a an my mon ma mes this ce cette".split())
 
 
@@ -61,6 +64,45 @@ def body_in(text: str) -> tuple[str, str]:
         # "ticket 12 : " or "que le 12" carries no comment: only a number or a ticket word.
         if any(w.lower() not in _NO_CONTENT and not is_ticket_word(w) for w in words):
             return text[:start], body[:1].upper() + body[1:BODY_MAX]
+    return _around_the_ticket(text)
+
+
+def _has_content(text: str) -> bool:
+    """True when ``text`` says more than a request would ("stp", "je voudrais" say nothing)."""
+    words = _WORDS.findall("".join(strip_accents(c)[:1] or c for c in text).casefold())
+    return any(
+        word not in _NO_CONTENT | _POLITE | _HEAD_WORDS and not is_ticket_word(word)
+        for word in words
+    )
+
+
+def _around_the_ticket(text: str) -> tuple[str, str]:
+    """A line without a colon or "que": when it names its ticket the way
+    :func:`request_in` reads it (once), the comment is what surrounds the reference: what
+    follows it ("rajoute au 68 il faut 2 câbles"), else what comes before a request to add
+    ("2 écrans de plus touchés, ajoute au 133")."""
+    folded = "".join(strip_accents(c)[:1] or c for c in text).casefold()  # positions kept
+    signed = [m for m in _SIGNED.finditer(folded) if m.group(1)]
+    numbers = [(m.start(1), m.end(1)) for m in signed] + [
+        (m.start(), m.end()) for m in plain_numbers(folded)
+    ]
+    only_marked = names_a_ticket_number(text)  # "add 2 #1200 ...": the "2" is "to"
+    found = []
+    for begin, end in sorted(numbers):
+        anchor = _ANCHOR.search(folded, 0, begin)
+        marked = _MARKED_BEFORE.search(folded, 0, begin)
+        if only_marked and not marked:
+            continue
+        if anchor or marked or _in_head(folded[:begin]):
+            start = anchor.start() if anchor else marked.start() if marked else 0
+            found.append((start, end, anchor is not None))
+    if len(found) != 1:
+        return text, ""
+    start, end, anchored = found[0]
+    for part in (text[end:], text[:start] if anchored else ""):
+        comment = part.strip(" \t,;.-–—\"'«»“”")
+        if _has_content(comment):
+            return text[start:end], comment[:1].upper() + comment[1:BODY_MAX]
     return text, ""
 
 
@@ -96,7 +138,8 @@ _ADDING = (
 _ANCHOR = re.compile(
     rf"\b(?:{_ADDING})(?:\s+(?:ca|cela|ceci|le|la|l|it|that|this|them))?"
     r"(?:\s+(?:au|aux|a|sur|ds|dans|pr|pour|en|to|on|onto|in|for))?"
-    r"(?:\s+(?:le|la|l|les|the|mon|ma|my))?\s*$"
+    r"(?:\s+(?:le|la|l|les|the|mon|ma|my))?"
+    r"(?:\s+(?:tickets?|tikets?|tkt|demandes?|requests?|req)(?:\s*(?:n\s*[°º]|no\.?|#))?)?\s*$"
 )
 # The ticket named at the end of a comment: "... c pr le 77", "... its for 233", "...
 # ticket 462", "... demande 77 stp"; not "... le code c 500", and a bare "pour le 12" is as
@@ -109,6 +152,12 @@ _TICKET_LAST = re.compile(
     r"\s*(?:n\s*[°º]?|no\.?|#)?\s*\d{1,18}|#\s*\d{1,18}))"
     r"\s*(?:stp|svp|pls|plz|please|merci|thx|thanks|[.!])*\s*$"
 )
+# A ticket word, or a number sign, right before a number: "ticket 12", "demande n° 4", "#7".
+_MARKED_BEFORE = re.compile(
+    r"(?:\b(?:tickets?|tikets?|tkt|tckt|demandes?|dmd|requests?|req|incidents?|issues?)"
+    r"\s*(?:n\s*[°º]|no\.?|#)?|(?:n\s*[°º]|#))\s*$"
+)
+_SIGNED = re.compile(r"(?:n\s*[°º]|#)\s*(\d{1,18})(?![\d,.]\d)")
 _HEAD_TOKEN = re.compile(r"[^\W\d_]+|\d+|\S")
 
 

@@ -265,6 +265,16 @@ def test_status_of_a_list(text, expected):
         ("Est-ce qu'on peut dire au ticket 5 que c'est réglé", "C'est réglé"),
         ("dis o ticket 8 ke jsuis la a 14h", "Jsuis la a 14h"),  # SMS "ke": "que"
         ("comment on that ticket", ""),
+        # Without a colon or "que": what surrounds the ticket's reference, request words aside.
+        ("rajoute au 68 il faut 2 câbles", "Il faut 2 câbles"),
+        ("slt pr le 240 le livreur passe jeudi 14", "Le livreur passe jeudi 14"),
+        ("2 écrans de plus touchés, ajoute au 133", "2 écrans de plus touchés"),
+        ("ajoute un commentaire au ticket 12 le wifi coupe", "Le wifi coupe"),
+        ("add 2 #1200 its the hp 4250", "Its the hp 4250"),  # "2": "to"
+        ("commenter le ticket 4", ""),
+        ("commente le 12 stp", ""),
+        ("je voudrais ajouter au 45", ""),
+        ("ajoute une précision mon poste est le 4412", ""),  # no ticket named: asked for
     ],
 )
 def test_comment_body(text, body):

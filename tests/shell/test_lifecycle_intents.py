@@ -142,6 +142,14 @@ def test_comment_with_the_text_in_the_line(desk):
         ("reply to ticket {n} saying the new keyboard arrived", "The new keyboard arrived"),
         ("commente le {n} - le bureau est le 214", "Le bureau est le 214"),
         ("précise sur la demande {n} que la réunion est à 14:30", "La réunion est à 14:30"),
+        # No colon nor "que": the text around the ticket's reference (typed SMS style).
+        ("rajoute au {n} il faut 2 câbles hdmi", "Il faut 2 câbles hdmi"),
+        ("2 écrans de plus touchés, ajoute au {n}", "2 écrans de plus touchés"),
+        ("ticket {n} le pc de la salle 204 fait pareil", "Le pc de la salle 204 fait pareil"),
+        (
+            "the dock in room 4 is dead too, put that on ticket {n}",
+            "The dock in room 4 is dead too",
+        ),
     ],
 )
 def test_comment_text_after_que_saying_or_a_dash(desk, line, body):
