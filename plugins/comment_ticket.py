@@ -63,6 +63,11 @@ def body_in(text: str) -> tuple[str, str]:
         words = _WORDS.findall(body)
         # "ticket 12 : " or "que le 12" carries no comment: only a number or a ticket word.
         if any(w.lower() not in _NO_CONTENT and not is_ticket_word(w) for w in words):
+            if not re.search(r"\d", text[:start]):
+                # "rajoute ke ca coupe tt les 2 min c pr le 77": the ticket is no comment.
+                tail = _TICKET_LAST.search("".join(strip_accents(c)[:1] or c for c in body).lower())
+                if tail and _has_content(body[: tail.start()]):
+                    body = body[: tail.start()].rstrip(" \t,;.-–—")
             return text[:start], body[:1].upper() + body[1:BODY_MAX]
     return _around_the_ticket(text)
 
@@ -179,7 +184,8 @@ def request_in(text: str) -> str:
     request, body = body_in(text)
     if body and not re.search(r"\d", fold_numbers(request)):
         # "ajoute ke ca coupe tt les 2 min, c pr le 305": the ticket said last.
-        tail = _TICKET_LAST.search(fold_numbers(body).casefold())
+        said = text[len(request) :] if text.startswith(request) else body
+        tail = _TICKET_LAST.search(fold_numbers(said).casefold())
         if tail:
             return f"{request} ; {tail.group('plain') or tail.group('marked')}"
     if body or names_a_ticket_number(text):

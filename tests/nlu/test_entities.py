@@ -271,6 +271,8 @@ def test_status_of_a_list(text, expected):
         ("2 écrans de plus touchés, ajoute au 133", "2 écrans de plus touchés"),
         ("ajoute un commentaire au ticket 12 le wifi coupe", "Le wifi coupe"),
         ("add 2 #1200 its the hp 4250", "Its the hp 4250"),  # "2": "to"
+        ("rajoute ke ca coupe tt les 2 min, c pr le 77", "Ca coupe tt les 2 min"),
+        ("add that the dock is a 90w one its for 233", "The dock is a 90w one"),
         ("commenter le ticket 4", ""),
         ("commente le 12 stp", ""),
         ("je voudrais ajouter au 45", ""),
