@@ -11,6 +11,7 @@ internal note when they say so ("note interne", "internal note").
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from ticketbot import hookimpl
@@ -81,17 +82,15 @@ def _has_content(text: str) -> bool:
     )
 
 
-def _around_the_ticket(text: str) -> tuple[str, str]:
-    """A line without a colon or "que": when it names its ticket the way
-    :func:`request_in` reads it (once), the comment is what surrounds the reference: what
-    follows it ("rajoute au 68 il faut 2 câbles"), else what comes before a request to add
-    ("2 écrans de plus touchés, ajoute au 133")."""
-    folded = "".join(strip_accents(c)[:1] or c for c in text).casefold()  # positions kept
-    signed = [m for m in _SIGNED.finditer(folded) if m.group(1)]
-    numbers = [(m.start(1), m.end(1)) for m in signed] + [
-        (m.start(), m.end()) for m in plain_numbers(folded)
-    ]
-    only_marked = names_a_ticket_number(text)  # "add 2 #1200 ...": the "2" is "to"
+def _references(
+    folded: str, signed: Sequence[tuple[int, int]] = (), *, only_marked: bool = False
+) -> list[tuple[int, int, bool]]:
+    """Where ``folded`` names its ticket: the start of each reference, the end of its
+    number, and whether a request to add opens it. A plain number (or one of ``signed``,
+    after "#" or "n°") counts after a ticket word, right after a request to add ("ajoute
+    au 47"), or after request words alone ("slt pr le 240"); with ``only_marked``, only
+    after a ticket word or sign."""
+    numbers = [*signed, *((m.start(), m.end()) for m in plain_numbers(folded))]
     found = []
     for begin, end in sorted(numbers):
         anchor = _ANCHOR.search(folded, 0, begin)
@@ -101,6 +100,18 @@ def _around_the_ticket(text: str) -> tuple[str, str]:
         if anchor or marked or _in_head(folded[:begin]):
             start = anchor.start() if anchor else marked.start() if marked else 0
             found.append((start, end, anchor is not None))
+    return found
+
+
+def _around_the_ticket(text: str) -> tuple[str, str]:
+    """A line without a colon or "que": when it names its ticket the way
+    :func:`request_in` reads it (once), the comment is what surrounds the reference: what
+    follows it ("rajoute au 68 il faut 2 câbles"), else what comes before a request to add
+    ("2 écrans de plus touchés, ajoute au 133")."""
+    folded = "".join(strip_accents(c)[:1] or c for c in text).casefold()  # positions kept
+    signed = [(m.start(1), m.end(1)) for m in _SIGNED.finditer(folded)]
+    # "add 2 #1200 ...": once a number is marked as a ticket's, the "2" is "to".
+    found = _references(folded, signed, only_marked=names_a_ticket_number(text))
     if len(found) != 1:
         return text, ""
     start, end, anchored = found[0]
@@ -191,12 +202,7 @@ def request_in(text: str) -> str:
     if body or names_a_ticket_number(text):
         return request
     folded = fold_numbers(text).casefold()
-    named = []
-    for number in plain_numbers(folded):
-        anchor = _ANCHOR.search(folded, 0, number.start())
-        if anchor or _in_head(folded[: number.start()]):
-            named.append(folded[anchor.start() if anchor else 0 : number.end()])
-    return " ; ".join(named)
+    return " ; ".join(folded[start:end] for start, end, _ in _references(folded))
 
 
 def comment(turn: Turn) -> None:
