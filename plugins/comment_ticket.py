@@ -47,9 +47,14 @@ _POLITE = frozenset("stp svp pls plz please merci thx thanks".split())
 _NO_CONTENT = frozenset("le la les l du de d un une the a an my mon ma mes this ce cette".split())
 
 
+def _folded_in_place(text: str) -> str:
+    """``text`` without accents, each character where it was (positions carry over)."""
+    return "".join(strip_accents(c)[:1] or c for c in text)
+
+
 def body_in(text: str) -> tuple[str, str]:
     """The request and the comment a line carries after it ("" when it carries none)."""
-    folded = "".join(strip_accents(c)[:1] or c for c in text)  # positions carry over
+    folded = _folded_in_place(text)
     candidates = []
     colon = _COLON.search(text)
     if colon:
@@ -66,7 +71,7 @@ def body_in(text: str) -> tuple[str, str]:
         if any(w.lower() not in _NO_CONTENT and not is_ticket_word(w) for w in words):
             if not re.search(r"\d", text[:start]):
                 # "rajoute ke ca coupe tt les 2 min c pr le 77": the ticket is no comment.
-                tail = _TICKET_LAST.search("".join(strip_accents(c)[:1] or c for c in body).lower())
+                tail = _TICKET_LAST.search(_folded_in_place(body).lower())
                 if tail and _has_content(body[: tail.start()]):
                     body = body[: tail.start()].rstrip(" \t,;.-–—")
             return text[:start], body[:1].upper() + body[1:BODY_MAX]
@@ -75,7 +80,7 @@ def body_in(text: str) -> tuple[str, str]:
 
 def _has_content(text: str) -> bool:
     """True when ``text`` says more than a request would ("stp", "je voudrais" say nothing)."""
-    words = _WORDS.findall("".join(strip_accents(c)[:1] or c for c in text).casefold())
+    words = _WORDS.findall(_folded_in_place(text).casefold())
     return any(
         word not in _NO_CONTENT | _POLITE | _HEAD_WORDS and not is_ticket_word(word)
         for word in words
@@ -108,7 +113,7 @@ def _around_the_ticket(text: str) -> tuple[str, str]:
     :func:`request_in` reads it (once), the comment is what surrounds the reference: what
     follows it ("rajoute au 68 il faut 2 câbles"), else what comes before a request to add
     ("2 écrans de plus touchés, ajoute au 133")."""
-    folded = "".join(strip_accents(c)[:1] or c for c in text).casefold()  # positions kept
+    folded = _folded_in_place(text).casefold()
     signed = [(m.start(1), m.end(1)) for m in _SIGNED.finditer(folded)]
     # "add 2 #1200 ...": once a number is marked as a ticket's, the "2" is "to".
     found = _references(folded, signed, only_marked=names_a_ticket_number(text))

@@ -300,7 +300,7 @@ def names_a_ticket_number(text: str) -> bool:
     whatever other numbers it holds."""
     if names_another_tracker(text):
         return False
-    return next(_marked_numbers(with_digits(strip_accents(text))), None) is not None
+    return next(_marked_numbers(fold_numbers(text)), None) is not None
 
 
 def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
@@ -310,9 +310,9 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
         word = _fold(match.group(1))
         if not is_ticket_word(word):
             continue
-        if _is_quantity(folded, match.end()) and _next_word(folded, match.end()) not in _GOES_ON:
-            continue
         following = _next_word(folded, match.end())
+        if _is_quantity(folded, match.end()) and following not in _GOES_ON:
+            continue
         if (
             word in _VERB_KEYWORDS
             and following.endswith(("s", "x"))
