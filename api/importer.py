@@ -9,6 +9,15 @@ re-run never duplicates it either). Bad rows are reported with their line number
 ``keep_labels`` keeps the file's departments and records them as agent-confirmed labels
 (``labelled_by = "import"``): the learning loop trains on them. Otherwise every ticket is
 routed by the classifier, in batches.
+
+On PostgreSQL, an import of at least :data:`SET_ASIDE_MIN_ROWS` rows into a table holding
+fewer tickets than the file (a help desk bringing its history) sets the list's and the
+search's indexes aside and builds each once at the end, as PostgreSQL's own advice on
+populating a database says: updating a dozen indexes row by row cost more than the rows
+themselves. The indexes that find tickets by number and by ``external_id`` stay, so a
+re-run still skips what is there. Writers wait while the indexes are built; an import that
+stops before leaves them to the next run, or to the API's next start
+(:func:`ticketbot.api.migrations.migrate` creates any index that is missing).
 """
 
 from __future__ import annotations
@@ -24,17 +33,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ticketbot.api import search
 from ticketbot.api.bulk import insert_prepared, only, prepare
 from ticketbot.api.classifier import DepartmentClassifier
+from ticketbot.api.counting import ticket_total
 from ticketbot.api.lifecycle import STATUSES, routing_of
 from ticketbot.api.models import (
     BoundModels,
     Ticket,
     TicketEvent,
-    search_key,
     utc_now,
 )
-from ticketbot.api.search import indexed_in_bulk
+from ticketbot.api.search import document, indexed_in_bulk
 
 FIELDS = ("title", "description", "department", "status", "created_at", "external_id")
 BATCH = 5000
@@ -208,6 +218,8 @@ def count_rows(path: Path) -> int:
         return 0
 
 
+SET_ASIDE_MIN_ROWS = 50_000
+BUILD_MEMORY = "256MB"  # maintenance_work_mem while the indexes are built
 # Files this big are read in a process of their own (starting one costs about 0.3 s): with
 # a thread, the reader and the writer took turns holding the interpreter lock.
 PROCESS_MIN_BYTES = 4 * 2**20
@@ -422,11 +434,15 @@ def import_tickets(
     mapping: dict[str, str] | None = None,
     batch: int = BATCH,
     progress: Callable[[int], None] | None = None,
+    expected_rows: int | None = None,
+    keep_indexes: bool = False,
 ) -> Report:
     """Import ``path`` into the database of ``models``; returns what was done.
 
     The next batch is read, checked (and routed) while this one is written: the database's
-    own work (indexes, search index) runs meanwhile.
+    own work (indexes, search index) runs meanwhile. ``expected_rows`` (about how many rows
+    the file holds) lets a large import on PostgreSQL set the indexes aside, unless
+    ``keep_indexes``.
     """
     import time
 
@@ -437,6 +453,7 @@ def import_tickets(
     report = Report()
     started = time.perf_counter()
     postgres = isinstance(models.database, peewee.PostgresqlDatabase)
+    aside = postgres and not keep_indexes and _sets_indexes_aside(models, expected_rows or 0)
     with _reader(Path(path), mapping or {}, keep_labels, classifier, batch, postgres) as following:
         while (item := following()) is not None:
             report.rows = item.rows_read
@@ -444,8 +461,57 @@ def import_tickets(
             _write(models, item, report)
             if progress:
                 progress(item.lines_read)
+    if aside:
+        build_indexes(models)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def set_aside_indexes(ticket: Any) -> list[str]:
+    """The ticket indexes a large import builds at its end: every one but the primary key
+    and the unique ``external_id``, the search index included."""
+    names = [index._name for index in ticket._meta.fields_to_index() if not index._unique]
+    return [*names, search.POSTGRES_INDEX]
+
+
+def _sets_indexes_aside(models: BoundModels, expected_rows: int) -> bool:
+    """Drop the indexes :func:`set_aside_indexes` names when the import is large and the
+    table smaller than it (PostgreSQL); True when they were."""
+    if expected_rows < SET_ASIDE_MIN_ROWS:
+        return False
+    database = models.database
+    with database.atomic():
+        if ticket_total(models.ticket) >= expected_rows:
+            return False
+        for name in set_aside_indexes(models.ticket):
+            database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    return True
+
+
+def build_indexes(models: BoundModels) -> None:
+    """Build the indexes set aside, in two sessions at once (the search index, the longest,
+    and the list's), each sorting with more memory than PostgreSQL's default for the
+    purpose; then refresh the planner's statistics of the table."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    database = models.database
+
+    def build(create: Callable[[], None]) -> None:
+        with database.connection_context():
+            database.execute_sql(f"SET maintenance_work_mem = '{BUILD_MEMORY}'")
+            try:
+                create()
+            finally:
+                database.execute_sql("RESET maintenance_work_mem")
+
+    creations = (
+        lambda: search.create_search_index(database),
+        lambda: models.ticket._schema.create_indexes(safe=True),
+    )
+    with ThreadPoolExecutor(len(creations), thread_name_prefix="import-index") as pool:
+        for built in [pool.submit(build, create) for create in creations]:
+            built.result()
+    database.execute_sql(f'ANALYZE "{models.ticket._meta.table_name}"')
 
 
 def _values(
@@ -464,7 +530,7 @@ def _values(
             "priority": "normal",
             "created_at": row.created_at,
             "updated_at": row.created_at,
-            "search_text": search_key(f"{row.title}\n{row.description}"),
+            "search_text": document(row.title, row.description),
             "external_id": row.external_id,
             "revision": 1,
         }

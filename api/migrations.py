@@ -11,7 +11,9 @@ imports, one index per list filter followed by the list's order (instead of one 
 and the full-text search index (:mod:`ticketbot.api.search`). Version 5 adds the queue
 indexes (filters combined, :mod:`ticketbot.api.listing`) and, on SQLite, a search index
 whose order is the tickets' creation order. Version 6, on PostgreSQL, keeps the number of
-tickets (:mod:`ticketbot.api.counting`); on SQLite it changes nothing.
+tickets (:mod:`ticketbot.api.counting`); on SQLite it changes nothing. Version 7 stores the
+searched text as its words alone (:func:`ticketbot.api.search.document`), which PostgreSQL
+indexes without a regular expression; on SQLite it changes nothing.
 
 A migration runs inside one transaction that first takes a lock every process agrees on
 (SQLite: the write lock, taken as the transaction starts; PostgreSQL: an advisory lock), then
@@ -30,14 +32,14 @@ from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
 from playhouse.migrate import migrate as apply
 
 from ticketbot.api.counting import create_ticket_count
-from ticketbot.api.search import create_search_index
+from ticketbot.api.search import create_search_index, cut_stored_text
 
 if TYPE_CHECKING:
     from ticketbot.api.models import BoundModels
 
 log = logging.getLogger("ticketbot.api")
 
-LATEST = 6
+LATEST = 7
 _ADVISORY_LOCK = 0x7469636B  # "tick": the lock every ticketbot process takes to migrate
 
 
@@ -239,10 +241,16 @@ def _to_6(models: BoundModels) -> None:
     create_ticket_count(models.database)
 
 
+def _to_7(models: BoundModels) -> None:
+    """6 -> 7: the searched text as its words alone (rewrites PostgreSQL's ticket table)."""
+    cut_stored_text(models.database)
+
+
 _STEPS: dict[int, Callable[[BoundModels], None]] = {
     2: _to_2,
     3: _to_3,
     4: _to_4,
     5: _to_5,
     6: _to_6,
+    7: _to_7,
 }

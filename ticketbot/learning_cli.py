@@ -348,6 +348,13 @@ def add_import(commands: Any) -> None:
     importing.add_argument(
         "--batch-size", type=cli._positive_int, default=5000, help="rows per transaction"
     )
+    importing.add_argument(
+        "--keep-indexes",
+        action="store_true",
+        help="PostgreSQL: keep every index updated row by row, even for an import larger "
+        "than the table (by default those set the list's and search's indexes aside and "
+        "build them at the end, which is faster but makes writers wait meanwhile)",
+    )
     importing.add_argument("--json", action="store_true", help="print the report as JSON")
     importing.set_defaults(handler=run_import)
 
@@ -399,6 +406,8 @@ def run_import(args: argparse.Namespace) -> int:
                     mapping=mapping,
                     batch=args.batch_size,
                     progress=lambda done: display.update(task, completed=done),
+                    expected_rows=total,
+                    keep_indexes=args.keep_indexes,
                 )
         except ImportError_ as error:
             raise CommandError(str(error)) from None

@@ -13,7 +13,7 @@ from ticketbot.api.bulk import insert_one
 from ticketbot.api.classifier import Routing
 from ticketbot.api.errors import problem_responses
 from ticketbot.api.keys import Principal
-from ticketbot.api.models import search_key, utc_now
+from ticketbot.api.models import utc_now
 from ticketbot.api.routes.common import (
     Limit,
     Offset,
@@ -104,7 +104,7 @@ def _store(service: Service, body: TicketCreate, routing: Routing, caller: Princ
         "predicted_department": routing.department,
         "status": "open",
         "priority": "normal",
-        "search_text": search_key(f"{body.title}\n{body.description}"),
+        "search_text": search.document(body.title, body.description),
         "created_by": caller.key_id,
         "created_at": now,
         "updated_at": now,

@@ -10,6 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import new_key
 from ticketbot import cli
@@ -44,31 +46,99 @@ def desk(client):
     return client
 
 
-@pytest.mark.parametrize(
-    ("q", "found"),
-    [
-        ("imprimante", [0]),
-        ("IMPRIMANTE", [0]),
-        ("imprim", [0]),  # a word's beginning
-        ("primante", []),  # never its middle
-        ("etage panne", [0]),  # every word, in any order, accents aside
-        ("panne étage", [0]),
-        ("panne vpn", []),  # every word, not any
-        ("écran", [1]),
-        ("ecran 214", [1]),
-        ("809", [2]),
-        ("vpn", [2]),
-        ("wi fi", [3]),
-        ("wi-fi", [3]),
-        ("saturne", [3]),
-        ("overtime", [4]),
-        ("confidentialite", [5]),
-        ("l'imprimante", [0]),
-        ("bac", [0]),  # in the description
-    ],
-)
+SEARCHES = [
+    ("imprimante", [0]),
+    ("IMPRIMANTE", [0]),
+    ("imprim", [0]),  # a word's beginning
+    ("primante", []),  # never its middle
+    ("etage panne", [0]),  # every word, in any order, accents aside
+    ("panne étage", [0]),
+    ("panne vpn", []),  # every word, not any
+    ("écran", [1]),
+    ("ecran 214", [1]),
+    ("809", [2]),
+    ("vpn", [2]),
+    ("wi fi", [3]),
+    ("wi-fi", [3]),
+    ("saturne", [3]),
+    ("overtime", [4]),
+    ("confidentialite", [5]),
+    ("l'imprimante", [0]),
+    ("bac", [0]),  # in the description
+]
+
+
+@pytest.mark.parametrize(("q", "found"), SEARCHES)
 def test_search_finds_tickets_with_every_word(desk, q, found):
     assert titles(desk, q=q) == sorted(TICKETS[i][0] for i in found)
+
+
+def test_the_stored_text_is_the_words_alone(desk):
+    models = desk.app.state.service.models
+    with models.database.connection_context():
+        stored = {t.title: t.search_text for t in models.ticket.select()}
+    assert stored["L'imprimante du 2e étage est en panne"] == (
+        "l imprimante du 2e etage est en panne bourrage papier bac 2"
+    )
+    assert stored["Wi-Fi très lent en salle Saturne"] == "wi fi tres lent en salle saturne"
+
+
+_LATIN = st.characters(
+    codec="utf-8", categories=("L", "M", "N", "P", "S", "Z", "Cc"), max_codepoint=0x2100
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(_LATIN), st.text(_LATIN) | st.text())
+def test_the_stored_text_is_what_searches_cut_from_any_text(title, description):
+    """document() folds most characters one by one through a table: always what folding the
+    whole text, then finding its words, gives."""
+    from ticketbot.api.search import document
+
+    assert document(title, description) == " ".join(search_words(f"{title}\n{description}"))
+
+
+def test_a_schema_6_database_searches_alike_once_its_text_is_cut(desk, api_settings):
+    """Schema 6 stored the text with its punctuation, which PostgreSQL's generated column
+    turned to spaces; the step to 7 cuts the stored text once (and PostgreSQL's document
+    becomes the text itself): the same searches find the same tickets."""
+    from fastapi.testclient import TestClient
+
+    from ticketbot.api.app import create_app
+    from ticketbot.api.models import search_key
+
+    models = desk.app.state.service.models
+    database, ticket = models.database, models.ticket
+    postgres = api_settings.database_url.startswith("postgresql")
+    with database.connection_context():
+        if postgres:  # schema 6's column, as release 6 made it
+            database.execute_sql(
+                "ALTER TABLE ticket DROP COLUMN search_vector, ADD COLUMN search_vector "
+                "tsvector GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace("
+                "search_text, '[[:punct:][:space:]]+', ' ', 'g'))) STORED"
+            )
+            database.execute_sql(
+                "CREATE INDEX ticket_search_vector ON ticket USING gin (search_vector)"
+            )
+        for row in ticket.select():
+            ticket.update(search_text=search_key(f"{row.title}\n{row.description}")).where(
+                ticket.id == row.id
+            ).execute()
+        models.schema_version.update(version=6).execute()
+    with TestClient(create_app(api_settings)) as upgraded:
+        upgraded.headers = desk.headers
+        for q, found in SEARCHES:
+            assert titles(upgraded, q=q) == sorted(TICKETS[i][0] for i in found), q
+        with database.connection_context():
+            assert models.schema_version.get().version == 7
+            texts = [t.search_text for t in ticket.select()]
+            if postgres:
+                (document,) = database.execute_sql(
+                    "SELECT generation_expression FROM information_schema.columns "
+                    "WHERE table_name = 'ticket' AND column_name = 'search_vector'"
+                ).fetchone()
+                assert "regexp" not in document
+        assert ("wi fi tres lent en salle saturne" in texts) is postgres
 
 
 def test_search_combines_with_filters(desk):
@@ -561,6 +631,83 @@ def test_a_crashed_import_leaves_whole_batches_and_a_rerun_finishes(
     titles = [t["title"] for t in imported(client) if t["title"].startswith("Demande")]
     assert sorted(int(title.split()[1]) for title in titles) == list(range(17))
     assert client.get("/tickets", params={"q": "demande imprimante"}).json()["total"] == 17
+
+
+def _ticket_indexes(database) -> set[str]:
+    with database.connection_context():
+        rows = database.execute_sql(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'ticket'"
+        ).fetchall()
+    return {name for (name,) in rows}
+
+
+@pytest.mark.postgres
+def test_a_large_import_sets_the_indexes_aside_and_builds_them_at_the_end(
+    capsys, tmp_path, postgres_url, monkeypatch
+):
+    """PostgreSQL: an import larger than the table drops the list's and search's indexes and
+    builds them once at its end; one that stops in the middle leaves them to its re-run (or
+    to the API's next start), and either way every index and every ticket is there."""
+    from fastapi.testclient import TestClient
+
+    from tests.support import reset_postgres_tables
+    from ticketbot.api import importer
+    from ticketbot.api.app import create_app
+    from ticketbot.api.settings import Settings
+
+    reset_postgres_tables(postgres_url)
+    monkeypatch.setattr(importer, "SET_ASIDE_MIN_ROWS", 5)
+    settings = Settings(database_url=postgres_url)
+    with TestClient(create_app(settings)) as client:
+        client.headers["Authorization"] = f"Bearer {new_key(client, 'admin')}"
+        database = client.app.state.service.database
+        every = _ticket_indexes(database)
+        assert set(importer.set_aside_indexes(client.app.state.service.models.ticket)) < every
+        dropped: list[set[str]] = []
+        real = importer.insert_prepared
+
+        def crash_on_the_third_batch(database_, model, *rest):
+            if model._meta.table_name == "ticket":
+                dropped.append(every - _ticket_indexes(database_))
+                if len(dropped) == 3:
+                    raise OSError(5, "Input/output error")
+            real(database_, model, *rest)
+
+        monkeypatch.setattr(importer, "insert_prepared", crash_on_the_third_batch)
+        export = write_export(tmp_path / "history.csv", export_rows(23))
+        command = ("import", str(export), "--keep-labels", "--batch-size", "5")
+        code, _, err = run(*command, "--database-url", postgres_url, capsys=capsys)
+        assert code == 1 and "Input/output error" in err
+        assert dropped[0] == set(importer.set_aside_indexes(client.app.state.service.models.ticket))
+        assert every - _ticket_indexes(database) == dropped[0]  # left to what comes next
+        assert "ticket_pkey" in _ticket_indexes(database)
+        assert "ticket_external_id" in _ticket_indexes(database)
+    # The API's next start builds what is missing, and searches as before.
+    with TestClient(create_app(settings)) as client:
+        client.headers["Authorization"] = f"Bearer {new_key(client, 'admin')}"
+        assert _ticket_indexes(database) == every
+        assert client.get("/tickets", params={"q": "demande imprimante"}).json()["total"] == 10
+    # A re-run of a larger import sets them aside again and finishes the job.
+    monkeypatch.setattr(importer, "insert_prepared", real)
+    code, out, err = run(*command, "--database-url", postgres_url, capsys=capsys)
+    assert code == 0 and "imported 13 tickets" in out and "10 already there" in out, err
+    assert _ticket_indexes(database) == every
+    with TestClient(create_app(settings)) as client:
+        client.headers["Authorization"] = f"Bearer {new_key(client, 'admin')}"
+        assert client.get("/tickets", params={"q": "demande imprimante"}).json()["total"] == 23
+        assert len(imported(client)) == 23
+        # An import smaller than the table, or run with --keep-indexes, keeps them.
+        rows = export_rows(37)
+        dropped.clear()
+        monkeypatch.setattr(importer, "insert_prepared", crash_on_the_third_batch)
+        for flags, part in (((), rows[23:30]), (("--keep-indexes",), rows[30:])):
+            code, _, err = run(
+                "import", str(write_export(tmp_path / "more.csv", part)), "--keep-labels",
+                *flags, "--database-url", postgres_url, capsys=capsys,
+            )  # fmt: skip
+            assert code == 0, err
+        assert dropped == [set(), set()]
+        assert client.get("/tickets", params={"q": "demande imprimante"}).json()["total"] == 37
 
 
 def _reader_that_dies(*args) -> None:

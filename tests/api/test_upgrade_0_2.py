@@ -276,6 +276,23 @@ def test_the_schema_is_at_the_latest_version_with_the_new_tables(engine, old_url
         assert _raw(models, "SELECT COUNT(*) FROM model_version") == [(0,)]
 
 
+@pytest.mark.parametrize(
+    ("q", "title"),
+    [
+        ("acces parking", "Badge d'accès refusé au parking"),  # accents and the apostrophe
+        ("ecran 214", "Écran noir au démarrage"),  # title and description
+        ("809", "VPN drops every 5 minutes"),
+        ("overtime", "Payslip for March is wrong"),
+    ],
+)
+def test_the_old_tickets_are_found_by_their_words(engine, old_url, q, title):
+    expected = EXPECTED[engine]
+    with TestClient(create_app(Settings(database_url=old_url))) as client:
+        found = client.get("/tickets", params={"q": q}, headers=_auth(expected, "fixture-admin"))
+        assert found.status_code == 200, found.text
+        assert [t["title"] for t in found.json()["items"]] == [title]
+
+
 def test_each_department_change_in_the_history_becomes_one_correction(engine, old_url):
     expected = EXPECTED[engine]
     app = create_app(Settings(database_url=old_url))
