@@ -9,15 +9,15 @@ description ("imprim" finds "L'imprimante du 2e", "vpn erreur" finds "Erreur 809
   every ticket, imported or created, and follows updates and deletes. Its row numbers are
   in creation order (:data:`ID_BITS`): a newest-first search walks the index from its end
   and stops after a page, however common the words.
-- PostgreSQL: a GIN index on a stored generated column, ``to_tsvector('simple', ...)`` of the
-  same folded text; queries use prefix terms (``word:*``).
+- PostgreSQL: a GIN index on a stored generated column, the ``tsvector`` whose lexemes are
+  the words of the same folded text; queries use prefix terms (``'word':*``).
 
 The text both engines index (``search_text``) is made by :func:`document`: the title's and
 the description's words, folded (lowercase, no accents, which does what ``unaccent`` would,
 with no extension to install) and joined by single spaces, so that both engines cut words
 alike. Until schema 7 it kept its punctuation, and PostgreSQL's column turned it to spaces
-with a regular expression, which made that engine's imports a fifth slower (the step to 7
-cuts the stored text once).
+with a regular expression, then parsed it with ``to_tsvector('simple', ...)``: about a third
+of an import's time on PostgreSQL (the step to 7 cuts the stored text once).
 """
 
 from __future__ import annotations
@@ -43,9 +43,17 @@ ID_MASK = (1 << ID_BITS) - 1
 # Negated, so that newest first is the index's ascending order: FTS5 walks a prefix query's
 # matches a quarter to a third faster that way (measured at a million tickets).
 _SEQ = f"(-((CAST(strftime('%s', {{0}}.created_at) AS INTEGER) << {ID_BITS}) | {{0}}.id))"
-POSTGRES_DOCUMENT = "to_tsvector('simple', search_text)"
-# Schema 5 and 6's document: the text kept its punctuation (ticketbot.api.migrations, 6 -> 7).
-_POSTGRES_PUNCTUATION = "regexp_replace(search_text, '[[:punct:][:space:]]+', ' ', 'g')"
+# The stored text's words are the lexemes, as they are: no parser, no dictionary (which cost
+# an import on PostgreSQL 14 µs a ticket), no positions (no search needs them); queries are
+# tsquery values made of the same words (matching()). array_remove: a text that a tool
+# stored with two spaces in a row still indexes.
+POSTGRES_DOCUMENT = "array_to_tsvector(array_remove(string_to_array(search_text, ' '), ''))"
+LONGEST_WORD = 255  # letters; longer runs are not words anyone searches (nor indexable)
+# Schema 5 and 6's text kept its punctuation: the step to 7 cuts it as document() does.
+_POSTGRES_CUT = (
+    "btrim(regexp_replace(regexp_replace(search_text, '[[:punct:][:space:]]+', ' ', 'g'), "
+    f"'[^ ]{{{LONGEST_WORD}}}[^ ]+', ' ', 'g'))"  # (PostgreSQL counts to 255 at most)
+)
 POSTGRES_COLUMN = "search_vector"  # the document, stored (schema 5)
 POSTGRES_INDEX = "ticket_search_vector"
 # Contentless: the ticket table holds the text; the triggers hand the old text to 'delete'.
@@ -119,12 +127,13 @@ _ONE_BY_ONE = str.maketrans(
 
 def document(title: str, description: str) -> str:
     """A ticket's ``search_text``: the words of its title and description, folded, one
-    space between them."""
+    space between them (those over :data:`LONGEST_WORD` letters left out)."""
     text = f"{title}\n{description}"
     mapped = text.translate(_ONE_BY_ONE)
-    if mapped.isascii():
-        return " ".join(mapped.split())
-    return " ".join(words(text))  # another script, or a sign the table leaves alone
+    found = mapped.split() if mapped.isascii() else words(text)  # else: another script
+    if len(text) > LONGEST_WORD and max(map(len, found), default=0) > LONGEST_WORD:
+        found = [word for word in found if len(word) <= LONGEST_WORD]
+    return " ".join(found)
 
 
 def words(q: str) -> list[str]:
@@ -141,7 +150,7 @@ def cut_stored_text(database: peewee.Database) -> None:
         return
     database.execute_sql(
         f"ALTER TABLE ticket DROP COLUMN IF EXISTS {POSTGRES_COLUMN}, "
-        f"ALTER COLUMN search_text TYPE text USING btrim({_POSTGRES_PUNCTUATION}), "
+        f"ALTER COLUMN search_text TYPE text USING {_POSTGRES_CUT}, "
         f"ADD COLUMN {POSTGRES_COLUMN} tsvector GENERATED ALWAYS AS ({POSTGRES_DOCUMENT}) STORED"
     )
     create_search_index(database)
@@ -186,8 +195,9 @@ def matching(ticket: type[peewee.Model], q: str, whole: bool = False) -> peewee.
         return None
     database = ticket._meta.database
     if isinstance(database, peewee.PostgresqlDatabase):
-        query = " & ".join(word if whole else f"{word}:*" for word in found)
-        return peewee.SQL(f"{POSTGRES_COLUMN} @@ to_tsquery('simple', %s)", (query,))
+        # Words are letters and digits: quoted, they are the lexemes they spell.
+        query = " & ".join(f"'{word}'" if whole else f"'{word}':*" for word in found)
+        return peewee.SQL(f"{POSTGRES_COLUMN} @@ %s::tsquery", (query,))
     rows = peewee.SQL(
         f"(SELECT (-rowid) & {ID_MASK} FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH ?)",
         (_fts_query(found),),
