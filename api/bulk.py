@@ -55,7 +55,13 @@ def prepare(
     database needed: an import prepares them in another process): COPY lines for
     PostgreSQL, one JSON array of rows for SQLite."""
     if postgres:
-        cells = tuple(zip(names, _copy_cells(model, names), strict=True))
+        cells = [
+            (
+                name,
+                _by_identity(cell) if isinstance(model._meta.fields[name], JSONTextField) else cell,
+            )
+            for name, cell in zip(names, _copy_cells(model, names), strict=True)
+        ]
         return [",".join([cell(v[n]) for n, cell in cells]) + "\n" for v in values]
     _, _, convert = _statement(model, names, postgres)
     return json.dumps([_row(v, names, convert) for v in values], default=str)
@@ -140,6 +146,21 @@ def _copy_cell(field: peewee.Field) -> Callable[[Any], str]:
     if not field.null:
         return cell
     return lambda value: "\\N" if value is None else cell(value)
+
+
+def _by_identity(cell: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``cell``, remembering what it wrote for each object during one prepare() call (every
+    value stays referenced meanwhile, so no two share an id): the rows of an import share
+    their documents (an empty ranking, one event's data per department)."""
+    written: dict[int, str] = {}
+
+    def remembered(value: Any) -> str:
+        text = written.get(id(value))
+        if text is None:
+            text = written[id(value)] = cell(value)
+        return text
+
+    return remembered
 
 
 def _quoted(text: str) -> str:

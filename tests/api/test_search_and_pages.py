@@ -547,6 +547,13 @@ def test_import_keeps_labels_and_a_rerun_never_duplicates(
     assert client.get("/tickets", params={"q": "imprimante"}).json()["total"] == 23
     events = client.get(f"/tickets/{first['id']}/events").json()["items"]
     assert [e["kind"] for e in events] == ["created"]
+    for ticket in tickets[:6]:  # each its own department, though the events share their data
+        (created,) = client.get(f"/tickets/{ticket['id']}/events").json()["items"]
+        assert created["routing"] == {
+            "department": ticket["department"], "confidence": 1.0, "ranking": [],
+            "needs_review": False, "model_version": "import",
+        }  # fmt: skip
+        assert created["by"] == "import" and created["at"] == ticket["created_at"]
     again = run("import", str(export), "--keep-labels", "--database-url", url, capsys=capsys)
     assert again[0] == 0 and "imported 0 tickets" in again[1] and "23 already there" in again[1]
     assert len(imported(client)) == 23
