@@ -448,13 +448,14 @@ def import_tickets(
     progress: Callable[[int], None] | None = None,
     expected_rows: int | None = None,
     keep_indexes: bool = False,
+    building: Callable[[], None] | None = None,
 ) -> Report:
     """Import ``path`` into the database of ``models``; returns what was done.
 
     The next batch is read, checked (and routed) while this one is written: the database's
     own work (indexes, search index) runs meanwhile. ``expected_rows`` (about how many rows
     the file holds) lets a large import on PostgreSQL set the indexes aside, unless
-    ``keep_indexes``.
+    ``keep_indexes``; ``building`` is called before they are built again.
     """
     import time
 
@@ -477,6 +478,8 @@ def import_tickets(
             if progress:
                 progress(item.lines_read)
     if aside:
+        if building:
+            building()
         build_indexes(models)
     report.seconds = time.perf_counter() - started
     return report
@@ -486,8 +489,8 @@ def import_tickets(
 def _not_waiting_for_the_disk(database: Any) -> Iterator[None]:
     """PostgreSQL: the import's commits do not wait for the disk (``synchronous_commit``
     off, this session only). Each batch is still whole or absent after a crash; a crash of
-    the server may lose the last batches committed, which the re-run an import needs anyway
-    writes again."""
+    the server may take back the last batches committed, which running the same command
+    again writes, as after any crash."""
     database.execute_sql("SET synchronous_commit = off")
     try:
         yield

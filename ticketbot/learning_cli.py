@@ -408,6 +408,9 @@ def run_import(args: argparse.Namespace) -> int:
                     progress=lambda done: display.update(task, completed=done),
                     expected_rows=total,
                     keep_indexes=args.keep_indexes,
+                    building=lambda: display.console.print(
+                        "every row is in; building the indexes set aside (writers wait)..."
+                    ),
                 )
         except ImportError_ as error:
             raise CommandError(str(error)) from None
