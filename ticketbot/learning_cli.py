@@ -417,7 +417,8 @@ def run_import(args: argparse.Namespace) -> int:
         except (OSError, peewee.PeeweeException) as error:
             raise CommandError(
                 f"the import stopped: {error}. Every batch written before is kept (one "
-                "transaction each); run the same command again to finish: it skips them"
+                "transaction each); run the same command again to finish: it skips them, and "
+                "builds any index a large import set aside"
             ) from None
     result = report.as_dict()
     if args.json:
