@@ -56,11 +56,8 @@ def prepare(
     PostgreSQL, one JSON array of rows for SQLite."""
     if postgres:
         cells = [
-            (
-                name,
-                _by_identity(cell) if isinstance(model._meta.fields[name], JSONTextField) else cell,
-            )
-            for name, cell in zip(names, _copy_cells(model, names), strict=True)
+            (name, _by_identity(cell) if document else cell)
+            for name, cell, document in _copy_cells(model, names)
         ]
         return [",".join([cell(v[n]) for n, cell in cells]) + "\n" for v in values]
     _, _, convert = _statement(model, names, postgres)
@@ -115,10 +112,17 @@ def _json_statement(model: type[peewee.Model], names: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=64)
-def _copy_cells(model: type[peewee.Model], names: tuple[str, ...]) -> tuple[Callable, ...]:
-    """For each column, the function writing a value in COPY's CSV (chosen once per column:
-    an import writes millions of values)."""
-    return tuple(_copy_cell(model._meta.fields[name]) for name in names)
+def _copy_cells(
+    model: type[peewee.Model], names: tuple[str, ...]
+) -> tuple[tuple[str, Callable[[Any], str], bool], ...]:
+    """For each column: its name, the function writing a value in COPY's CSV (chosen once
+    per column: an import writes millions of values), and whether its values are JSON
+    documents, which rows may share."""
+    fields = [model._meta.fields[name] for name in names]
+    return tuple(
+        (name, _copy_cell(field), isinstance(field, JSONTextField))
+        for name, field in zip(names, fields, strict=True)
+    )
 
 
 def _copy_cell(field: peewee.Field) -> Callable[[Any], str]:

@@ -162,7 +162,7 @@ def create_search_index(database: peewee.Database, *, rebuild: bool = False) -> 
     if isinstance(database, peewee.PostgresqlDatabase):
         columns = {column.name for column in database.get_columns("ticket")}
         if POSTGRES_COLUMN not in columns:
-            # Stored, so that a row's check costs a read, not a to_tsvector (27 µs): a
+            # Stored, so that a row's check costs a read, not building its tsvector: a
             # newest-first page walks the created_at index and checks each row. Adding it
             # rewrites the table once (74 s at a million tickets).
             database.execute_sql(
