@@ -64,6 +64,13 @@ class Metrics:
             buckets=_CLASSIFY_BUCKETS,
             registry=self.registry,
         )
+        self.group_commit = Histogram(
+            "ticketbot_sqlite_writes_per_commit",
+            "Tickets created per SQLite transaction: those created while the writer works "
+            "share the next commit (group commit)",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=self.registry,
+        )
         self.model = Gauge(
             "ticketbot_model_info",
             "The department model in use (value 1, version as label)",

@@ -5,14 +5,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import peewee
 from fastapi import Request
 
 from ticketbot.api.classifier import DepartmentClassifier
 from ticketbot.api.db import SqlitePool
+from ticketbot.api.group_commit import GroupCommit
 from ticketbot.api.keys import KeyStore
 from ticketbot.api.models import BoundModels, missing_table
 from ticketbot.api.notify import EventNotifier
@@ -20,6 +22,7 @@ from ticketbot.api.observability import Metrics
 from ticketbot.api.settings import Settings
 
 log = logging.getLogger("ticketbot.api")
+T = TypeVar("T")
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Service:
     notifier: EventNotifier = field(default_factory=lambda: EventNotifier([]))
     keys: KeyStore = field(init=False)
     write_lock: Any = field(init=False)
+    group_commit: GroupCommit | None = field(init=False)
     _schema_ready: bool = False
     _schema_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -44,6 +48,21 @@ class Service:
         # Other processes (workers) still wait through the busy timeout.
         sqlite = isinstance(self.models.database, peewee.SqliteDatabase)
         self.write_lock = threading.Lock() if sqlite else contextlib.nullcontext()
+        # And the tickets created while the writer works go in with the next commit.
+        self.group_commit = (
+            GroupCommit(self.database, self.write_lock, self.metrics.group_commit.observe)
+            if sqlite
+            else None
+        )
+
+    def write(self, job: Callable[[], T]) -> T:
+        """``job()`` in a write transaction, committed when it returns; on SQLite, in the
+        same transaction as the jobs queued meanwhile (:mod:`ticketbot.api.group_commit`).
+        The caller holds a connection (``database.connection_context()``)."""
+        if self.group_commit is not None:
+            return self.group_commit.run(job)
+        with self.database.atomic():
+            return job()
 
     @property
     def database(self) -> peewee.Database:

@@ -408,3 +408,14 @@ def spawn_shell(data_dir: Path, cwd: Path, **env: str):
         timeout=60,
         dimensions=(50, 200),
     )
+
+
+def metric_value(text: str, name: str, **labels: str) -> float:
+    """The value of metric ``name`` (with ``labels``) in a Prometheus text exposition."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+        if not labels and line.startswith(f"{name} "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name}{{{wanted}}} not in metrics")

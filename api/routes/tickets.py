@@ -92,7 +92,8 @@ def _store(service: Service, body: TicketCreate, routing: Routing, caller: Princ
     """Insert the routed ticket and its first event (runs in the thread pool).
 
     Everything is computed before the write lock is taken, and both rows go in with prepared
-    statements (:mod:`ticketbot.api.bulk`): the lock is held for the database's own work.
+    statements (:mod:`ticketbot.api.bulk`): the lock is held for the database's own work. On
+    SQLite, tickets created meanwhile share the transaction (:meth:`Service.write`).
     """
     database = service.database
     models = service.models
@@ -117,11 +118,15 @@ def _store(service: Service, body: TicketCreate, routing: Routing, caller: Princ
         "at": now,
         "internal": False,
     }
+
+    def insert() -> int:
+        number = insert_one(database, models.ticket, values)
+        insert_one(database, models.event, {"ticket": number, **event})
+        return number
+
     with database.connection_context():
         service.ensure_schema()
-        with service.write_lock, database.atomic():
-            number = insert_one(database, models.ticket, values)
-            insert_one(database, models.event, {"ticket": number, **event})
+        number = service.write(insert)
     ticket = models.ticket(id=number, assignee=None, external_id=None, labelled_by=None, **values)
     ticket.creator = caller.name
     return ticket

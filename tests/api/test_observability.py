@@ -8,17 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import new_key
+from tests.support import metric_value
 from ticketbot.api.app import create_app
-
-
-def _value(text: str, name: str, **labels: str) -> float:
-    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    for line in text.splitlines():
-        if line.startswith(f"{name}{{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-        if not labels and line.startswith(f"{name} "):
-            return float(line.rsplit(" ", 1)[1])
-    raise AssertionError(f"{name}{{{wanted}}} not in metrics")
 
 
 def test_metrics_count_requests_tickets_review_and_show_the_model(client):
@@ -28,7 +19,7 @@ def test_metrics_count_requests_tickets_review_and_show_the_model(client):
     response = client.get("/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     text = response.text
-    assert _value(text, "ticketbot_tickets_created_total", department="IT") >= 1
+    assert metric_value(text, "ticketbot_tickets_created_total", department="IT") >= 1
     assert (
         sum(
             float(line.rsplit(" ", 1)[1])
@@ -37,10 +28,10 @@ def test_metrics_count_requests_tickets_review_and_show_the_model(client):
         )
         >= 1
     )  # "bonjour" has nothing to route
-    assert _value(text, "ticketbot_http_requests_total", route="/tickets", status="201") == 2
-    assert _value(text, "ticketbot_classification_duration_seconds_count") == 3
+    assert metric_value(text, "ticketbot_http_requests_total", route="/tickets", status="201") == 2
+    assert metric_value(text, "ticketbot_classification_duration_seconds_count") == 3
     version = client.app.state.service.classifier.version
-    assert _value(text, "ticketbot_model_info", version=version) == 1
+    assert metric_value(text, "ticketbot_model_info", version=version) == 1
     assert "ticketbot_http_request_duration_seconds_bucket" in text
 
 
@@ -95,5 +86,5 @@ def test_metrics_add_up_every_worker(tmp_path):
         totals = set()
         for _ in range(6):
             text = server.session().get(f"{server.url}/metrics", timeout=30).text
-            totals.add(_value(text, "ticketbot_tickets_created_total", department="IT"))
+            totals.add(metric_value(text, "ticketbot_tickets_created_total", department="IT"))
     assert totals == {12.0}
