@@ -55,12 +55,16 @@ class Service:
             else None
         )
 
-    def write(self, job: Callable[[], T]) -> T:
+    def write(self, job: Callable[[], T], *, one_statement: bool = False) -> T:
         """``job()`` in a write transaction, committed when it returns; on SQLite, in the
         same transaction as the jobs queued meanwhile (:mod:`ticketbot.api.group_commit`).
-        The caller holds a connection (``database.connection_context()``)."""
+        On PostgreSQL, a job that runs ``one_statement`` runs alone (a statement is atomic by
+        itself: no BEGIN and COMMIT to wait for). The caller holds a connection
+        (``database.connection_context()``)."""
         if self.group_commit is not None:
             return self.group_commit.run(job)
+        if one_statement:
+            return job()
         with self.database.atomic():
             return job()
 

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ticketbot.api import lifecycle, listing, search
 from ticketbot.api.auth import Caller, CanCreate, CanDelete
-from ticketbot.api.bulk import insert_one
+from ticketbot.api.bulk import insert_with_child
 from ticketbot.api.classifier import Routing
 from ticketbot.api.errors import problem_responses
 from ticketbot.api.keys import Principal
@@ -120,13 +120,11 @@ def _store(service: Service, body: TicketCreate, routing: Routing, caller: Princ
     }
 
     def insert() -> int:
-        number = insert_one(database, models.ticket, values)
-        insert_one(database, models.event, {"ticket": number, **event})
-        return number
+        return insert_with_child(database, models.ticket, values, models.event, "ticket", event)
 
     with database.connection_context():
         service.ensure_schema()
-        number = service.write(insert)
+        number = service.write(insert, one_statement=True)  # on PostgreSQL; see insert_with_child
     ticket = models.ticket(id=number, assignee=None, external_id=None, labelled_by=None, **values)
     ticket.creator = caller.name
     return ticket

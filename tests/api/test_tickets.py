@@ -173,3 +173,44 @@ def test_classify_refuses_a_blank_text(client, text):
     response = client.post("/classify", json={"text": text})
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_ticket_whose_first_event_fails_is_not_stored(client):
+    """POST /tickets writes the ticket and its first event at once (one statement on
+    PostgreSQL, one transaction on SQLite): if the event cannot be written, neither is."""
+    import peewee
+
+    from ticketbot.api.bulk import insert_with_child
+    from ticketbot.api.models import utc_now
+
+    service = client.app.state.service
+    models, database = service.models, service.database
+    before = client.get("/tickets").json()["total"]
+    now = utc_now()
+    values = {"title": "Orphan", "description": "", "department": "IT", "confidence": 0.5}
+    values |= {"ranking": [], "model_version": "m", "search_text": "orphan"}
+    values |= {"created_at": now, "updated_at": now, "needs_review": False, "revision": 1}
+    values |= {"status": "open", "priority": "normal", "predicted_department": "IT"}
+    routing = {k: values[k] for k in ("department", "confidence", "ranking", "model_version")}
+    routing["needs_review"] = False
+    broken_event = {"kind": None, "data": routing, "by": "x", "at": now, "internal": False}
+    with database.connection_context(), pytest.raises(peewee.IntegrityError):
+        service.write(
+            lambda: insert_with_child(
+                database, models.ticket, values, models.event, "ticket", broken_event
+            ),
+            one_statement=True,
+        )
+    assert client.get("/tickets").json()["total"] == before
+    good_event = {**broken_event, "kind": "created"}
+    with database.connection_context():
+        number = service.write(
+            lambda: insert_with_child(
+                database, models.ticket, values, models.event, "ticket", good_event
+            ),
+            one_statement=True,
+        )
+    assert client.get(f"/tickets/{number}").json()["title"] == "Orphan"
+    assert [e["kind"] for e in client.get(f"/tickets/{number}/events").json()["items"]] == [
+        "created"
+    ]
