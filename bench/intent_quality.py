@@ -27,6 +27,7 @@ SETS = {
     "SMS comments dev": REPO / "tests" / "data" / "independent" / "sms_comments_dev.csv",
     "comment numbers dev": REPO / "tests" / "data" / "independent" / "comment_numbers_dev.csv",
     "lifecycle numbers dev": REPO / "tests" / "data" / "independent" / "lifecycle_numbers_dev.csv",
+    "SMS comments, no colon dev": REPO / "tests" / "data" / "independent" / "comments_sms_dev.csv",
     "regression (written with the training data)": REPO / "tests" / "data" / "intent_eval.csv",
 }
 

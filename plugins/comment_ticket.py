@@ -279,10 +279,61 @@ TEMPLATES = {
 GENERATED = {"fr": 160, "en": 120}
 
 
+# A detail added to a request as people type it: words that say it adds to a request, then
+# what a report of a new problem would say (DETAIL: create_ticket's own examples). The same
+# reports without those words are create_ticket's, so the words are what tells them apart.
+ADDED_DETAIL_TEMPLATES = {
+    "fr": [
+        "{complément|complement|complément d'info|info supp|infos en plus|précision|petite "
+        "précision|maj|mise à jour|j'ai oublié de dire|jai oublie de dire|pour info|pr info|ps"
+        "|en plus|autre chose} {pour ma demande |sur mon ticket |pr ma demande |pr le NUM |sur "
+        "le NUM |au NUM |}DETAIL",
+        "DETAIL{, | }{à rajouter|a rajouter|à ajouter à ma demande|a rajouter au NUM|pr le "
+        "NUM|rajoute le stp|à mettre sur mon ticket}",
+    ],
+    "en": [
+        "{one more thing|forgot to mention|forgot to say|quick update|update|additional info|"
+        "extra detail|fyi|ps|btw|also|note for the tech} {on my ticket |for my request |re NUM "
+        "|for NUM |on NUM |}DETAIL",
+        "DETAIL{, | }{add this to my ticket|add to NUM|please add to my request|for my ticket}",
+    ],
+}
+ADDED_DETAIL_COUNT = {"fr": 150, "en": 100}
+
+
+def _details() -> dict[str, list[str]]:
+    """create_ticket's short examples, as the detail a comment adds."""
+    from ticketbot.plugins.create_ticket import EXAMPLES as REPORTS
+
+    details: dict[str, list[str]] = {}
+    for language, texts in examples_from_csv(REPORTS).items():
+        details[language] = [
+            t[:1].lower() + t[1:]
+            for t in texts
+            if len(t.split()) <= 12 and not _ASKS_FOR_A_TICKET.search(strip_accents(t))
+        ]
+    return details
+
+
+# The reports that ask for a ticket ("ouvre-moi un ticket", "I'd like to report an issue")
+# or greet: no detail to add.
+_ASKS_FOR_A_TICKET = re.compile(
+    r"\b(?:tick|tik|demand|incident|dossier|issue|request|ouvr|open|cre|signal|declar|nouv|new"
+    r"|raise|report|log|bonjour|bjr|salut|hello|hi|hey)\w*",
+    re.IGNORECASE,
+)
+
+
 def examples() -> dict[str, list[str]]:
     """Hand-written examples, then generated ones (with typing noise)."""
     generated = generate(TEMPLATES, GENERATED, seed="comment", slots={"NUM": TICKET_NUMBER_FORMS})
-    return combine(examples_from_csv(EXAMPLES), generated)
+    added = generate(
+        ADDED_DETAIL_TEMPLATES,
+        ADDED_DETAIL_COUNT,
+        seed="comment-detail",
+        slots={"NUM": TICKET_NUMBER_FORMS, "DETAIL": _details()},
+    )
+    return combine(examples_from_csv(EXAMPLES), generated, added)
 
 
 @hookimpl

@@ -51,6 +51,9 @@ _AFTER_WORD = re.compile(rf"([^\W\d_]+)\s*(?:{_NUMBER_SIGN}\s*)?(\d{{1,18}})(?![
 _AFTER_SIGN = re.compile(r"(?:^|(?<=[^\w#]))(?:n\s*[°º]|#)\s*(\d{1,18})(?![\d,.]\d)", re.I)
 _NUMBER = re.compile(r"(?<![\w/.,:#°º$£€-])(\d{1,18})(?![\w/:%€$°-]|[.,]\d)")
 _WORD = re.compile(r"[^\W\d_]+|\S")
+# Letters glued to a number make it a code or a quantity ("ref 26A", "n°3x", "#12go"), but
+# for a polite word typed without its space ("ticket 45stp").
+_GLUED = re.compile(r"(?!(?:stp|svp|pls|plz|please|merci|thx|thanks)\b)[^\W\d_]", re.I)
 
 # A number followed by one of these is a quantity, a date or a unit, not a ticket.
 _NOT_AFTER = frozenset(
@@ -313,6 +316,8 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
         following = _next_word(folded, match.end())
         if _is_quantity(folded, match.end()) and following not in _GOES_ON:
             continue
+        if _GLUED.match(folded, match.end()):
+            continue
         if (
             word in _VERB_KEYWORDS
             and following.endswith(("s", "x"))
@@ -326,6 +331,8 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
         if _previous_word(folded, match.start()) in _NOT_BEFORE:
             continue
         if _is_quantity(folded, match.end()) or match.group(1).startswith("0"):
+            continue
+        if _GLUED.match(folded, match.end()):
             continue
         number = int(match.group(1))
         if number > 0:

@@ -56,6 +56,12 @@ from ticketbot.plugins.entities import (
         ("mon numéro est 0612345678", None),
         ("erreur #E42 au démarrage", None),
         ("the tissue 5 dispenser is empty", None),
+        # Letters glued to a number make a code or a unit, but for a polite word
+        ("a rajouter a ma demande le toner ref 26A est vide", None),
+        ("ticket 12b du fournisseur", None),
+        ("#3x par jour", None),
+        ("ticket 45stp", 45),
+        ("ref 26 svp", 26),
     ],
 )
 def test_ticket_id(text, expected):
