@@ -85,7 +85,7 @@ def _parent_and_child(
     sql = (
         f"WITH parent AS ({parent_sql} RETURNING id) "
         f'INSERT INTO "{child._meta.table_name}" ({columns}) '
-        f"SELECT parent.id, {marks} FROM parent RETURNING {columns.split(', ')[0]}"
+        f'SELECT parent.id, {marks} FROM parent RETURNING "{child._meta.fields[link].column_name}"'
     )
     return sql, convert, child_convert[1:]
 

@@ -256,10 +256,13 @@ def _owner_word(text: str, start: int) -> str:
 
 
 def _is_quantity(text: str, end: int) -> bool:
-    """True when the number ending at ``end`` is followed by a unit or a counted noun."""
+    """True when the number ending at ``end`` is followed by a unit or a counted noun, or
+    has letters glued to it (a code or a unit: "26A", "3x")."""
     following = _next_word(text, end)
     if re.match(r"\s*[^\W\d_]\s*['’]", text[end:]):
         return False  # "918 j'ai": an elided word, not a unit ("3 j")
+    if _GLUED.match(text, end):
+        return True
     # "drops 2 15%", "9 30": a number right before another is not a ticket either.
     return following in _NOT_AFTER or following.isdigit()
 
@@ -316,8 +319,6 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
         following = _next_word(folded, match.end())
         if _is_quantity(folded, match.end()) and following not in _GOES_ON:
             continue
-        if _GLUED.match(folded, match.end()):
-            continue
         if (
             word in _VERB_KEYWORDS
             and following.endswith(("s", "x"))
@@ -331,8 +332,6 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
         if _previous_word(folded, match.start()) in _NOT_BEFORE:
             continue
         if _is_quantity(folded, match.end()) or match.group(1).startswith("0"):
-            continue
-        if _GLUED.match(folded, match.end()):
             continue
         number = int(match.group(1))
         if number > 0:
