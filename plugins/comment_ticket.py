@@ -102,10 +102,34 @@ def _references(
         marked = _MARKED_BEFORE.search(folded, 0, begin)
         if only_marked and not marked:
             continue
+        if not marked and _count_or_time(folded, begin, end):
+            continue
         if anchor or marked or _in_head(folded[:begin]):
             start = anchor.start() if anchor else marked.start() if marked else 0
             found.append((start, end, anchor is not None))
     return found
+
+
+# Words that point at a ticket's number: "ajoute au 7", "pr le 7", "add to 7", "re 7".
+_POINTERS = frozenset(
+    "au aux sur ds dans pr pour en to on onto in into for re le la l les the mon ma my n no "
+    "num numero nr number de du d".split()
+)
+
+
+def _count_or_time(folded: str, begin: int, end: int) -> bool:
+    """True when a plain number in a comment's opening is a count or a time, not its
+    ticket: a digit right after the request's words, more words following ("rajout 1 detail
+    ...", "ajoute stp 2 pb de plus", "add 1 thing ..."), or an hour after a bare "à" ("maj
+    a 9 ca remarchait"). Ticket numbers come after a word that points at them ("au 7", "pr
+    le 7", "re 7") or are longer ("update 3905 vpn drops")."""
+    before = re.findall(r"[^\W\d_]+", folded[:begin])
+    previous = before[-1] if before else ""
+    number = int(folded[begin:end])
+    if previous == "a" and number <= 24:
+        return True
+    goes_on = [w for w in _WORDS.findall(folded[end:]) if w not in _POLITE]
+    return previous not in _POINTERS and number < 10 and bool(goes_on)
 
 
 def _around_the_ticket(text: str) -> tuple[str, str]:

@@ -74,7 +74,7 @@ _NOT_AFTER = frozenset(
     attempts reboots restarts redemarrages appels calls mails emails messages msg msgs sms
     fichiers files documents docs choses chose trucs truc infos precisions mots photos
     captures screenshots screens pieces details commentaires coms notes points questions
-    elements things bits pics images pj pts
+    elements things bits pics images pj pts pourcent pourcents percent
     """.split()
 )
 # A number right after one of these belongs to it: "salle 214", "facture n°4587".
@@ -317,7 +317,7 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
         if not is_ticket_word(word):
             continue
         following = _next_word(folded, match.end())
-        if _is_quantity(folded, match.end()) and following not in _GOES_ON:
+        if _is_quantity(folded, match.end()) and not _goes_on(folded, match.end()):
             continue
         if (
             word in _VERB_KEYWORDS
@@ -338,6 +338,15 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
             yield number, match.end()
 
 
+def _goes_on(folded: str, end: int) -> bool:
+    """True when "plus" or "more" after a ticket's number goes on with the line ("ticket
+    1500 more info"), not with a count ("ticket 2 more people", "le 3 plus 2 écrans")."""
+    if _next_word(folded, end) not in _GOES_ON:
+        return False
+    after = re.match(r"\s*[^\W\d_]+", folded[end:])
+    return not _is_quantity(folded, end + after.end())
+
+
 # A number right after another is part of it ("06 12 34 56 78", "9 30").
 _AFTER_A_NUMBER = re.compile(r"\d[\s.-]*$")
 
@@ -349,16 +358,32 @@ def fold_numbers(text: str) -> str:
 
 def plain_numbers(folded: str) -> list[re.Match[str]]:
     """The numbers of a line (as :func:`fold_numbers` gives it), dates, times, amounts,
-    counts and ordinals aside, and phone numbers (a long number with a leading zero:
-    "0612345678")."""
+    counts and ordinals aside, numbers with a leading zero (phones, times, codes:
+    "0612345678", "0800") and those of a thing named after them ("4471 c'est mon poste")."""
     return [
         m
         for m in _NUMBER.finditer(folded)
         if not _is_quantity(folded, m.end())
         and not _AFTER_A_NUMBER.search(folded, 0, m.start())
         and _owner_word(folded, m.start()) not in _NOT_BEFORE
-        and not (m.group(1).startswith("0") and len(m.group(1)) >= 6)
+        and not _owned_after(folded, m.end())
+        and not (m.group(1).startswith("0") and len(m.group(1)) >= 2)
     ]
+
+
+# A thing named after its number: "4471 c'est mon poste", "214 = la salle", "5520 is my
+# extension", "... 4471 mon poste" (at the end).
+_OWNER_AFTER = re.compile(
+    r"\s*(?:=\s*|(?:c|cest|c'est|c est|est|is|its|it's|it is)\s+)"
+    r"(?:(?:mon|ma|my|le|la|l'|the|notre|our)\s*)?([^\W\d_]+)"
+    r"|\s+(?:mon|ma|my|notre|our)\s+([^\W\d_]+)\W*$",
+    re.IGNORECASE,
+)
+
+
+def _owned_after(folded: str, end: int) -> bool:
+    match = _OWNER_AFTER.match(folded, end)
+    return bool(match) and _fold(match.group(1) or match.group(2)) in _NOT_BEFORE
 
 
 def only_number(text: str) -> int | None:

@@ -357,6 +357,21 @@ def test_a_comment_names_its_ticket_in_the_request_only(built_in, text, ticket):
         ("5 min après le démarrage ça fige, a rajouter a mon ticket", None),
         ("g 2 precisions pr ma demande d'hier", None),
         ("mets un com g redémarré 5 fois", None),
+        # A digit right after the request's words is a count; an hour follows a bare "à".
+        ("rajout 1 detail mon bureau a bougé", None),
+        ("ajoute stp 2 pb de plus", None),
+        ("add 1 thing the screen flickers", None),
+        ("rajoute 2 a ma demande", None),
+        ("maj a 9 ca refonctionnait", None),
+        ("rajoute au 9 ca refonctionnait", 9),
+        ("update 3905 vpn drops every 5 min", 3905),
+        ("maj 12 toujours pas réglé", 12),
+        # "more" after a number goes on with a count; a thing named after its number.
+        ("re my ticket 2 more people cant log in", None),
+        ("ticket 1500 more info printer shows code 79", 1500),
+        ("info 4471 cest mon poste", None),
+        ("ajoute 4471 mon poste", None),
+        ("maj 0800 ca plante", None),
     ],
 )
 def test_where_a_comment_without_a_colon_names_its_ticket(text, ticket):

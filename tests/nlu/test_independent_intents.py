@@ -28,12 +28,9 @@ SETS = {
 }
 
 
-# Targets not met yet, measured on 2026-12-01 with the shipped model (issue 12's note says
-# more). Strict: the day a target is met, the test fails until its line here is removed.
-SHORTFALLS = {
-    ("ids", "intents_lifecycle_test.csv"): "1 line of 330 given a ticket id it does not name "
-    "(target 0): a comment typed in SMS style, without a colon, whose number is not a ticket's",
-}
+# Targets not met yet, with the reason (none today: every target is met by the shipped model;
+# issue 12). Strict: the day a target is met, the test fails until its line here is removed.
+SHORTFALLS: dict[tuple[str, str], str] = {}
 
 
 def _expect_shortfall(request, check: str) -> None:
