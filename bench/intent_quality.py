@@ -28,6 +28,9 @@ SETS = {
     "comment numbers dev": REPO / "tests" / "data" / "independent" / "comment_numbers_dev.csv",
     "lifecycle numbers dev": REPO / "tests" / "data" / "independent" / "lifecycle_numbers_dev.csv",
     "SMS comments, no colon dev": REPO / "tests" / "data" / "independent" / "comments_sms_dev.csv",
+    "comment counts dev": REPO / "tests" / "data" / "independent" / "comment_counts_dev.csv",
+    "descriptions dev": REPO / "tests" / "data" / "independent" / "descriptions_dev.csv",
+    "reports vs chat dev": REPO / "tests" / "data" / "independent" / "reports_vs_chat_dev.csv",
     "regression (written with the training data)": REPO / "tests" / "data" / "intent_eval.csv",
 }
 

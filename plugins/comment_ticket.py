@@ -120,14 +120,12 @@ _POINTERS = frozenset(
 def _count_or_time(folded: str, begin: int, end: int) -> bool:
     """True when a plain number in a comment's opening is a count or a time, not its
     ticket: a digit right after the request's words, more words following ("rajout 1 detail
-    ...", "ajoute stp 2 pb de plus", "add 1 thing ..."), or an hour after a bare "à" ("maj
-    a 9 ca remarchait"). Ticket numbers come after a word that points at them ("au 7", "pr
-    le 7", "re 7") or are longer ("update 3905 vpn drops")."""
+    ...", "ajoute stp 2 pb de plus", "add 1 thing ..."). Ticket numbers come after a word
+    that points at them ("au 7", "pr le 7", "re 7") or are longer ("update 3905 vpn
+    drops"); an hour after a bare "à" is no plain number at all ("maj a 9 ...")."""
     before = re.findall(r"[^\W\d_]+", folded[:begin])
     previous = before[-1] if before else ""
     number = int(folded[begin:end])
-    if previous == "a" and number <= 24:
-        return True
     goes_on = [w for w in _WORDS.findall(folded[end:]) if w not in _POLITE]
     return previous not in _POINTERS and number < 10 and bool(goes_on)
 
@@ -170,6 +168,8 @@ _HEAD_WORDS = frozenset(
     can could may u you pls plz please hi hello hey to on in for of about re regarding my
     the a an this
     n no num numero nr number
+    plus aussi fait ps fyi btw also same truc trucs chose choses thing things remarque
+    remarques point points
     """.split()
 )
 # A request to add something, then the ticket's number: "ajoute ca au 330", "mets le sur le
@@ -207,9 +207,14 @@ _HEAD_TOKEN = re.compile(r"[^\W\d_]+|\d+|\S")
 
 
 def _in_head(before: str) -> bool:
-    """True when ``before`` holds request words only ("slt pr le", "complement")."""
+    """True when ``before`` holds request words only ("slt pr le", "complement", "en plus
+    sur le")."""
+    # A count may open it too: "1 truc de plus pr le 39", "1 more thing for 139".
     return all(
-        not token.isalnum() or token in _HEAD_WORDS or is_ticket_word(token)
+        not token.isalnum()
+        or token in _HEAD_WORDS
+        or is_ticket_word(token)
+        or (token.isdigit() and int(token) < 10)
         for token in _HEAD_TOKEN.findall(before)
     )
 

@@ -98,7 +98,7 @@ _NOT_BEFORE = frozenset(
     lenovo thinkpad thinkcentre ideapad asus zenbook vivobook acer aspire travelmate
     macbook imac ipad surface galaxy pixel canon epson brother xerox ricoh kyocera lexmark
     samsung logitech jabra poly plantronics laserjet officejet deskjet pixma ecosys mf
-    vers avant apres till until since depuis around environ env approx at
+    vers avant apres till until since depuis around environ env approx at after before
     """.split()
 )
 
@@ -267,6 +267,16 @@ def _is_quantity(text: str, end: int) -> bool:
     return following in _NOT_AFTER or following.isdigit()
 
 
+_COUNT_AFTER = re.compile(r"\s+\d+\s+([^\W\d_]+)")
+
+
+def _counts_things(text: str, end: int) -> bool:
+    """True when a number follows the one ending at ``end`` and counts things: "3 autres
+    personnes", "2 more screens", "4 licences" (a word after a space: not "2 15%")."""
+    match = _COUNT_AFTER.match(text, end)
+    return bool(match) and _fold(match.group(1)) in _NOT_AFTER
+
+
 # Another tool's issues and tickets: "issue 57 on our GitHub repo", "la PR 12", "JIRA-431".
 _OTHER_TRACKER = re.compile(
     r"\b(?:github|gitlab|bitbucket|jira|bugzilla|redmine|trello|asana|repo|repository|depot"
@@ -317,7 +327,12 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
         if not is_ticket_word(word):
             continue
         following = _next_word(folded, match.end())
-        if _is_quantity(folded, match.end()) and not _goes_on(folded, match.end()):
+        if (
+            _is_quantity(folded, match.end())
+            and not _goes_on(folded, match.end())
+            # A ticket's number before a count: "ticket 84 3 autres personnes touchées".
+            and not _counts_things(folded, match.end())
+        ):
             continue
         if (
             word in _VERB_KEYWORDS
@@ -331,7 +346,9 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
     for match in _AFTER_SIGN.finditer(folded):
         if _previous_word(folded, match.start()) in _NOT_BEFORE:
             continue
-        if _is_quantity(folded, match.end()) or match.group(1).startswith("0"):
+        if (_is_quantity(folded, match.end()) and not _goes_on(folded, match.end())) or match.group(
+            1
+        ).startswith("0"):
             continue
         number = int(match.group(1))
         if number > 0:
@@ -357,9 +374,10 @@ def fold_numbers(text: str) -> str:
 
 
 def plain_numbers(folded: str) -> list[re.Match[str]]:
-    """The numbers of a line (as :func:`fold_numbers` gives it), dates, times, amounts,
-    counts and ordinals aside, numbers with a leading zero (phones, times, codes:
-    "0612345678", "0800") and those of a thing named after them ("4471 c'est mon poste")."""
+    """The numbers of a line (as :func:`fold_numbers` gives it), dates, times (an hour
+    after a bare "à": "passé à 9"), amounts, counts and ordinals aside, numbers with a
+    leading zero (phones, times, codes: "0612345678", "0800") and those of a thing named
+    after them ("4471 c'est mon poste")."""
     return [
         m
         for m in _NUMBER.finditer(folded)
@@ -367,6 +385,7 @@ def plain_numbers(folded: str) -> list[re.Match[str]]:
         and not _AFTER_A_NUMBER.search(folded, 0, m.start())
         and _owner_word(folded, m.start()) not in _NOT_BEFORE
         and not _owned_after(folded, m.end())
+        and not (_previous_word(folded, m.start()) == "a" and int(m.group(1)) <= 24)
         and not (m.group(1).startswith("0") and len(m.group(1)) >= 2)
     ]
 

@@ -111,6 +111,10 @@ def test_ticket_id(text, expected):
         ("ajoute ke g fait 3 essais", None),
         ("rajoute au 45 ke ca bloque", 45),
         ("rajoute dans 1234 ke ca bloque", 1234),
+        # An hour after a bare "à", a number after "after" or "before".
+        ("le souci revient chaque matin à 8", None),
+        ("ferme stp le 310 le tech est passé à 9", 310),
+        ("issue gone after 1 reboot pls close it", None),
         # Only one number is a ticket's when the others are counts, times or things' numbers.
         ("ferme le 87 le technicien a remplacé les 3 claviers", 87),
         ("rouvre le 64 ça a relâché 3 jours après", 64),
@@ -369,6 +373,13 @@ def test_a_comment_names_its_ticket_in_the_request_only(built_in, text, ticket):
         # "more" after a number goes on with a count; a thing named after its number.
         ("re my ticket 2 more people cant log in", None),
         ("ticket 1500 more info printer shows code 79", 1500),
+        ("maj #71 plus que 1 ecran en panne", 71),
+        # A ticket's number right before a count of things stays the ticket's.
+        ("ps ticket 84 3 autres personnes touchées au 2e", 84),
+        # A count, or "en plus", may open the request before the ticket's number.
+        ("1 truc de plus pr le 39 le clavier aussi", 39),
+        ("1 more thing for 139 the keyboard too", 139),
+        ("en plus sur le 402 salle 12 pareil", 402),
         ("info 4471 cest mon poste", None),
         ("ajoute 4471 mon poste", None),
         ("maj 0800 ca plante", None),
