@@ -3,9 +3,10 @@
 The comment is what follows a colon, or a "que" / "that" / "saying" ("ajoute au ticket 7 :
 c'est revenu ce matin", "dis sur le 3 que je serai absent lundi", "reply to #4 saying the
 printer works"); without them, what surrounds the ticket's reference ("rajoute au 68 il faut
-2 câbles", "2 écrans de plus touchés, ajoute au 133"); when the line has none, the bot asks
-for it. Agents and admins write an
-internal note when they say so ("note interne", "internal note").
+2 câbles", "2 écrans de plus touchés, ajoute au 133"). A line that names no ticket is its own
+comment past its request words ("jai oublie de dire ca plante 3x par jour": the bot asks
+only which ticket). When the line holds no comment, the bot asks for it. Agents and admins
+write an internal note when they say so ("note interne", "internal note").
 """
 
 from __future__ import annotations
@@ -239,10 +240,44 @@ def request_in(text: str) -> str:
     return " ; ".join(folded[start:end] for start, end, _ in _references(folded))
 
 
+# Request words that may open the comment itself: "ajoute une précision |mon poste ...",
+# "mets un com |g redémarré 5 fois", "jai oublie de dire |ca plante".
+_LEADS_IN = frozenset(
+    """
+    je j jai g ai mon ma mes me m ce cet cette le la les l un une des du de d au aux a en
+    sur ds dans pour pr tu vous peux pouvez peut i id my the an this you u can could may on
+    in for of to about re
+    """.split()
+)
+
+
+def _line_as_comment(text: str) -> str:
+    """The comment of a line that names no ticket and marks no comment ("jai oublie de dire
+    ca plante 3x par jour", "rajout 1 detail mon bureau a bougé"): the line past its request
+    words, or "" when only those are left ("je voudrais ajouter un commentaire")."""
+    folded = _folded_in_place(text).casefold()
+    start = 0
+    for token in _HEAD_TOKEN.finditer(folded):
+        word = token.group()
+        if not word.isalnum():
+            continue
+        if not (word in _HEAD_WORDS | _POLITE or is_ticket_word(word)):
+            break
+        if word not in _LEADS_IN:
+            start = token.end()  # "ajoute une précision| mon poste est le 4412"
+    rest = text[start:].strip(" \t,;.-–—\"'«»“”")
+    if not _has_content(rest):
+        return ""
+    return rest[:1].upper() + rest[1:BODY_MAX]
+
+
 def comment(turn: Turn) -> None:
     """Find the ticket (ask its number if missing) and the comment (ask it if missing), then
-    add it; say what was added."""
+    add it; say what was added. A line that names no ticket and marks no comment is the
+    comment itself, once the ticket is known ("jai oublie de dire ca plante 3x par jour")."""
     _, body = body_in(turn.text)
+    if not body and not re.search(r"\d", fold_numbers(request_in(turn.text))):
+        body = _line_as_comment(turn.text)
     # The parser read the ticket from the request alone (entities_from=request_in).
     found = turn.which_ticket(("commenter", "comment on"), NOTHING_DONE)
     if found is None:

@@ -169,6 +169,23 @@ def test_comment_asks_for_the_number_then_the_text(desk):
     ]
 
 
+@pytest.mark.parametrize(
+    ("line", "body"),
+    [
+        ("jai oublie de dire ca plante 3x par jour", "Ca plante 3x par jour"),
+        ("rajout 1 detail mon bureau a bougé", "1 detail mon bureau a bougé"),
+        ("ajoute une précision mon poste est le 4412", "Mon poste est le 4412"),
+        ("update still broken after 3 reboots", "Still broken after 3 reboots"),
+    ],
+)
+def test_a_comment_that_names_no_ticket_is_added_once_the_number_is_given(desk, line, body):
+    """The line already says what to add: once it has the number, the bot does not ask it
+    again (no third line is typed), and takes none of the line's own numbers for the ticket."""
+    ticket = desk.ticket("rita")
+    desk.console("rita").send(line, str(ticket["id"]))
+    assert [c["body"] for c in desk.admin.list_comments(ticket["id"])["items"]] == [body]
+
+
 def test_comment_cancelled_at_the_text_adds_nothing(desk):
     ticket = desk.ticket("rita")
     output = desk.console("rita").send(f"commenter le ticket {ticket['id']}", "laisse tomber")
