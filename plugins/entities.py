@@ -274,7 +274,19 @@ def _counts_things(text: str, end: int) -> bool:
     """True when a number follows the one ending at ``end`` and counts things: "3 autres
     personnes", "2 more screens", "4 licences" (a word after a space: not "2 15%")."""
     match = _COUNT_AFTER.match(text, end)
-    return bool(match) and _fold(match.group(1)) in _NOT_AFTER
+    return bool(match) and _fold(match.group(1)) in _NOT_AFTER | _COUNTED_OTHERS
+
+
+def _ticket_before_a_count(folded: str, number: re.Match[str]) -> bool:
+    """True for a ticket's number right before a count: "ticket 84 3 autres personnes"."""
+    return _counts_things(folded, number.end()) and is_ticket_word(
+        _previous_word(folded, number.start())
+    )
+
+
+# "3 other people", "1 autre pc": words that open a count (after a ticket's number, "other"
+# alone is no count: "close 12, the other one too").
+_COUNTED_OTHERS = frozenset({"other", "autre", "autres", "more", "plus", "new", "nouveaux"})
 
 
 # Another tool's issues and tickets: "issue 57 on our GitHub repo", "la PR 12", "JIRA-431".
@@ -381,7 +393,7 @@ def plain_numbers(folded: str) -> list[re.Match[str]]:
     return [
         m
         for m in _NUMBER.finditer(folded)
-        if not _is_quantity(folded, m.end())
+        if (not _is_quantity(folded, m.end()) or _ticket_before_a_count(folded, m))
         and not _AFTER_A_NUMBER.search(folded, 0, m.start())
         and _owner_word(folded, m.start()) not in _NOT_BEFORE
         and not _owned_after(folded, m.end())

@@ -376,6 +376,7 @@ def test_a_comment_names_its_ticket_in_the_request_only(built_in, text, ticket):
         ("maj #71 plus que 1 ecran en panne", 71),
         # A ticket's number right before a count of things stays the ticket's.
         ("ps ticket 84 3 autres personnes touchées au 2e", 84),
+        ("ps ticket 1 3 other people have the same issue", 1),
         # A count, or "en plus", may open the request before the ticket's number.
         ("1 truc de plus pr le 39 le clavier aussi", 39),
         ("1 more thing for 139 the keyboard too", 139),

@@ -146,6 +146,7 @@ def test_comment_with_the_text_in_the_line(desk):
         ("rajoute au {n} il faut 2 câbles hdmi", "Il faut 2 câbles hdmi"),
         ("2 écrans de plus touchés, ajoute au {n}", "2 écrans de plus touchés"),
         ("ticket {n} le pc de la salle 204 fait pareil", "Le pc de la salle 204 fait pareil"),
+        ("ps ticket {n} 3 other people have the same issue", "3 other people have the same issue"),
         (
             "the dock in room 4 is dead too, put that on ticket {n}",
             "The dock in room 4 is dead too",
