@@ -103,7 +103,7 @@ def _references(
         marked = _MARKED_BEFORE.search(folded, 0, begin)
         if only_marked and not marked:
             continue
-        if not marked and _count_or_time(folded, begin, end):
+        if not marked and _is_a_count(folded, begin, end):
             continue
         if anchor or marked or _in_head(folded[:begin]):
             start = anchor.start() if anchor else marked.start() if marked else 0
@@ -118,12 +118,11 @@ _POINTERS = frozenset(
 )
 
 
-def _count_or_time(folded: str, begin: int, end: int) -> bool:
-    """True when a plain number in a comment's opening is a count or a time, not its
-    ticket: a digit right after the request's words, more words following ("rajout 1 detail
-    ...", "ajoute stp 2 pb de plus", "add 1 thing ..."). Ticket numbers come after a word
-    that points at them ("au 7", "pr le 7", "re 7") or are longer ("update 3905 vpn
-    drops"); an hour after a bare "à" is no plain number at all ("maj a 9 ...")."""
+def _is_a_count(folded: str, begin: int, end: int) -> bool:
+    """True when a plain number in a comment's opening is a count, not its ticket: a digit
+    right after the request's words, more words following ("rajout 1 detail ...", "ajoute
+    stp 2 pb de plus", "add 1 thing ..."). Ticket numbers come after a word that points at
+    them ("au 7", "pr le 7", "re 7") or are longer ("update 3905 vpn drops")."""
     before = re.findall(r"[^\W\d_]+", folded[:begin])
     previous = before[-1] if before else ""
     number = int(folded[begin:end])
@@ -251,6 +250,9 @@ _LEADS_IN = frozenset(
 )
 
 
+_REQUEST_WORDS = _HEAD_WORDS | _POLITE
+
+
 def _line_as_comment(text: str) -> str:
     """The comment of a line that names no ticket and marks no comment ("jai oublie de dire
     ca plante 3x par jour", "rajout 1 detail mon bureau a bougé"): the line past its request
@@ -261,7 +263,7 @@ def _line_as_comment(text: str) -> str:
         word = token.group()
         if not word.isalnum():
             continue
-        if not (word in _HEAD_WORDS | _POLITE or is_ticket_word(word)):
+        if not (word in _REQUEST_WORDS or is_ticket_word(word)):
             break
         if word not in _LEADS_IN:
             start = token.end()  # "ajoute une précision| mon poste est le 4412"
