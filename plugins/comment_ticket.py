@@ -26,6 +26,7 @@ from ticketbot.plugins.entities import (
     is_ticket_word,
     names_a_ticket_number,
     plain_numbers,
+    word_before,
 )
 from ticketbot.plugins.lifecycle import STAFF, role
 
@@ -123,11 +124,9 @@ def _is_a_count(folded: str, begin: int, end: int) -> bool:
     right after the request's words, more words following ("rajout 1 detail ...", "ajoute
     stp 2 pb de plus", "add 1 thing ..."). Ticket numbers come after a word that points at
     them ("au 7", "pr le 7", "re 7") or are longer ("update 3905 vpn drops")."""
-    before = re.findall(r"[^\W\d_]+", folded[:begin])
-    previous = before[-1] if before else ""
-    number = int(folded[begin:end])
-    goes_on = [w for w in _WORDS.findall(folded[end:]) if w not in _POLITE]
-    return previous not in _POINTERS and number < 10 and bool(goes_on)
+    if word_before(folded, begin) in _POINTERS or int(folded[begin:end]) >= 10:
+        return False
+    return any(word not in _POLITE for word in _WORDS.findall(folded[end:]))
 
 
 def _around_the_ticket(text: str) -> tuple[str, str]:

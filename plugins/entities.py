@@ -231,7 +231,8 @@ def _next_word(text: str, end: int) -> str:
     return _fold(match.group()) if match else ""
 
 
-def _previous_word(text: str, start: int) -> str:
+def word_before(text: str, start: int) -> str:
+    """The word before position ``start`` of ``text``, folded ("" at the start)."""
     words = re.findall(r"[^\W\d_]+", text[:start])
     return _fold(words[-1]) if words else ""
 
@@ -268,25 +269,23 @@ def _is_quantity(text: str, end: int) -> bool:
 
 
 _COUNT_AFTER = re.compile(r"\s+\d+\s+([^\W\d_]+)")
+# What a count counts, or opens with: "3 autres personnes", "1 autre pc", "3 other people"
+# (after a ticket's number, "other" alone is no count: "close 12, the other one too").
+_COUNTED = _NOT_AFTER | {"other", "autre", "autres", "more", "plus", "new", "nouveaux"}
 
 
 def _counts_things(text: str, end: int) -> bool:
     """True when a number follows the one ending at ``end`` and counts things: "3 autres
     personnes", "2 more screens", "4 licences" (a word after a space: not "2 15%")."""
     match = _COUNT_AFTER.match(text, end)
-    return bool(match) and _fold(match.group(1)) in _NOT_AFTER | _COUNTED_OTHERS
+    return bool(match) and _fold(match.group(1)) in _COUNTED
 
 
 def _ticket_before_a_count(folded: str, number: re.Match[str]) -> bool:
     """True for a ticket's number right before a count: "ticket 84 3 autres personnes"."""
     return _counts_things(folded, number.end()) and is_ticket_word(
-        _previous_word(folded, number.start())
+        word_before(folded, number.start())
     )
-
-
-# "3 other people", "1 autre pc": words that open a count (after a ticket's number, "other"
-# alone is no count: "close 12, the other one too").
-_COUNTED_OTHERS = frozenset({"other", "autre", "autres", "more", "plus", "new", "nouveaux"})
 
 
 # Another tool's issues and tickets: "issue 57 on our GitHub repo", "la PR 12", "JIRA-431".
@@ -339,12 +338,8 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
         if not is_ticket_word(word):
             continue
         following = _next_word(folded, match.end())
-        if (
-            _is_quantity(folded, match.end())
-            and not _goes_on(folded, match.end())
-            # A ticket's number before a count: "ticket 84 3 autres personnes touchées".
-            and not _counts_things(folded, match.end())
-        ):
+        # A ticket's number before a count stays its: "ticket 84 3 autres personnes".
+        if _marked_is_quantity(folded, match.end()) and not _counts_things(folded, match.end()):
             continue
         if (
             word in _VERB_KEYWORDS
@@ -356,24 +351,25 @@ def _marked_numbers(folded: str) -> Iterator[tuple[int, int]]:
         if number > 0:
             yield number, match.end()
     for match in _AFTER_SIGN.finditer(folded):
-        if _previous_word(folded, match.start()) in _NOT_BEFORE:
+        if word_before(folded, match.start()) in _NOT_BEFORE:
             continue
-        if (_is_quantity(folded, match.end()) and not _goes_on(folded, match.end())) or match.group(
-            1
-        ).startswith("0"):
+        if _marked_is_quantity(folded, match.end()) or match.group(1).startswith("0"):
             continue
         number = int(match.group(1))
         if number > 0:
             yield number, match.end()
 
 
-def _goes_on(folded: str, end: int) -> bool:
-    """True when "plus" or "more" after a ticket's number goes on with the line ("ticket
-    1500 more info"), not with a count ("ticket 2 more people", "le 3 plus 2 écrans")."""
-    if _next_word(folded, end) not in _GOES_ON:
+def _marked_is_quantity(folded: str, end: int) -> bool:
+    """True when the number after a ticket word or sign, ending at ``end``, is a quantity:
+    as :func:`_is_quantity`, but "plus" and "more" go on with the line ("ticket 1500 more
+    info") unless a count follows them ("ticket 2 more people", "#3 plus 2 écrans")."""
+    if not _is_quantity(folded, end):
         return False
+    if _next_word(folded, end) not in _GOES_ON:
+        return True
     after = re.match(r"\s*[^\W\d_]+", folded[end:])
-    return not _is_quantity(folded, end + after.end())
+    return _is_quantity(folded, end + after.end())
 
 
 # A number right after another is part of it ("06 12 34 56 78", "9 30").
@@ -397,7 +393,7 @@ def plain_numbers(folded: str) -> list[re.Match[str]]:
         and not _AFTER_A_NUMBER.search(folded, 0, m.start())
         and _owner_word(folded, m.start()) not in _NOT_BEFORE
         and not _owned_after(folded, m.end())
-        and not (_previous_word(folded, m.start()) == "a" and int(m.group(1)) <= 24)
+        and not (word_before(folded, m.start()) == "a" and int(m.group(1)) <= 24)
         and not (m.group(1).startswith("0") and len(m.group(1)) >= 2)
     ]
 
